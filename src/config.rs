@@ -1,0 +1,185 @@
+//! Configuration from environment variables, with development defaults that need nothing installed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use rand::RngCore;
+
+/// Where outgoing mail goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailTransport {
+    /// An `smtp://` or `smtps://` URL, credentials included (never logged).
+    Smtp(String),
+    /// Each message is written as an `.eml` file into this folder.
+    File(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    pub public_url: String,
+    pub mail: MailTransport,
+    pub mail_from: String,
+    pub jwt_secret: Vec<u8>,
+    pub environment: Environment,
+    pub db_pool_size: u32,
+    /// Whether `serve` also runs the background worker in the same process.
+    pub embedded_worker: bool,
+    /// How often the worker looks for due work when nothing wakes it.
+    pub worker_poll: Duration,
+    /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
+    pub mail_retry_base: Duration,
+}
+
+/// The smallest JWT secret accepted, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|value| !value.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup`, so that tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let environment = match lookup("HALLWAY_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                bail!("HALLWAY_ENV must be `development` or `production`, not `{other}`")
+            }
+        };
+        let listen = lookup("HALLWAY_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let public_url = lookup("HALLWAY_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let mail =
+            parse_mail(&lookup("HALLWAY_MAIL").unwrap_or_else(|| "file://./outbox".to_owned()))?;
+        let jwt_secret = match lookup("HALLWAY_JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
+            Some(_) => {
+                bail!("HALLWAY_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+            }
+            None if environment == Environment::Production => {
+                bail!("HALLWAY_JWT_SECRET is required when HALLWAY_ENV=production")
+            }
+            None => {
+                tracing::warn!(
+                    "HALLWAY_JWT_SECRET is not set: using a random secret, so tokens die with this process"
+                );
+                let mut secret = vec![0u8; 48];
+                rand::rng().fill_bytes(&mut secret);
+                secret
+            }
+        };
+        Ok(Self {
+            database_url: lookup("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://hallway.db".to_owned()),
+            listen,
+            public_url,
+            mail,
+            mail_from: lookup("HALLWAY_MAIL_FROM")
+                .unwrap_or_else(|| "Hallway <hallway@localhost>".to_owned()),
+            jwt_secret,
+            environment,
+            db_pool_size: parse_number(&lookup, "HALLWAY_DB_POOL_SIZE", 10)?,
+            embedded_worker: parse_bool(&lookup, "HALLWAY_EMBEDDED_WORKER", true)?,
+            worker_poll: Duration::from_millis(parse_number(
+                &lookup,
+                "HALLWAY_WORKER_POLL_MS",
+                1000,
+            )?),
+            mail_retry_base: Duration::from_millis(parse_number(
+                &lookup,
+                "HALLWAY_MAIL_RETRY_BASE_MS",
+                2000,
+            )?),
+        })
+    }
+}
+
+fn parse_mail(value: &str) -> anyhow::Result<MailTransport> {
+    if let Some(dir) = value.strip_prefix("file://") {
+        return Ok(MailTransport::File(PathBuf::from(dir)));
+    }
+    if value.starts_with("smtp://") || value.starts_with("smtps://") {
+        return Ok(MailTransport::Smtp(value.to_owned()));
+    }
+    bail!("HALLWAY_MAIL must start with smtp://, smtps:// or file://")
+}
+
+fn parse_number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+) -> anyhow::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    match lookup(key) {
+        Some(value) => value.parse().with_context(|| format!("{key} must be a number")),
+        None => Ok(default),
+    }
+}
+
+fn parse_bool(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: bool,
+) -> anyhow::Result<bool> {
+    match lookup(key).as_deref() {
+        None => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => bail!("{key} must be true or false, not `{other}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let error = Config::from_lookup(lookup(&[("HALLWAY_ENV", "production")]))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("HALLWAY_JWT_SECRET is required when HALLWAY_ENV=production")
+        );
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_JWT_SECRET", "short")])).is_err());
+    }
+
+    #[test]
+    fn development_defaults_need_nothing_installed() -> anyhow::Result<()> {
+        let config = Config::from_lookup(lookup(&[]))?;
+        assert_eq!(config.database_url, "sqlite://hallway.db");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.mail, MailTransport::File(PathBuf::from("./outbox")));
+        assert_eq!(config.jwt_secret.len(), 48);
+        Ok(())
+    }
+
+    #[test]
+    fn an_unknown_mail_scheme_is_refused() {
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_MAIL", "mailto:x")])).is_err());
+    }
+}

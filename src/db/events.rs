@@ -1,0 +1,115 @@
+//! Events and the memberships that give people a role in them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{events, memberships};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct Event {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub time_zone: String,
+    pub follow_up_window_days: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub time_zone: &'a str,
+    pub follow_up_window_days: i32,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to an event; a `None` field stays as it is.
+#[derive(AsChangeset, Default, Debug, Clone)]
+#[diesel(table_name = events)]
+pub struct EventChanges {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub time_zone: Option<String>,
+    pub follow_up_window_days: Option<i32>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = memberships)]
+pub struct NewMembership<'a> {
+    pub id: &'a str,
+    pub event_id: &'a str,
+    pub account_id: &'a str,
+    pub role: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
+    diesel::insert_into(events::table).values(event).execute(conn).map(drop)
+}
+
+pub fn insert_membership(conn: &mut DbConn, membership: &NewMembership<'_>) -> QueryResult<()> {
+    diesel::insert_into(memberships::table).values(membership).execute(conn).map(drop)
+}
+
+pub fn slug_taken(conn: &mut DbConn, slug: &str, except_event: Option<&str>) -> QueryResult<bool> {
+    let mut query = events::table.filter(events::slug.eq(slug)).select(events::id).into_boxed();
+    if let Some(id) = except_event {
+        query = query.filter(events::id.ne(id));
+    }
+    query.first::<String>(conn).optional().map(|found| found.is_some())
+}
+
+/// The event and the account's role in it, or `None` when the account is not a member.
+pub fn find_for_member(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<(Event, String)>> {
+    events::table
+        .inner_join(memberships::table)
+        .filter(events::id.eq(event_id).and(memberships::account_id.eq(account_id)))
+        .select((Event::as_select(), memberships::role))
+        .first(conn)
+        .optional()
+}
+
+/// The account's events with its role in each, by id (creation order), after `cursor`.
+pub fn list_for_member(
+    conn: &mut DbConn,
+    account_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(Event, String)>> {
+    let mut query = events::table
+        .inner_join(memberships::table)
+        .filter(memberships::account_id.eq(account_id))
+        .select((Event::as_select(), memberships::role))
+        .order(events::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(events::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn update(conn: &mut DbConn, event_id: &str, changes: &EventChanges) -> QueryResult<usize> {
+    diesel::update(events::table.find(event_id)).set(changes).execute(conn)
+}

@@ -1,0 +1,195 @@
+//! Storage: one diesel schema over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! The backend is picked from the `DATABASE_URL` scheme by our own r2d2 manager, because diesel's
+//! `MultiConnection::establish` tries each backend in turn and hides the real connection error.
+//! Synchronous diesel work runs on actix's blocking pool through [`Db::read`] and [`Db::write`].
+
+pub mod accounts;
+pub mod auth;
+pub mod events;
+pub mod outbox;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result};
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// A connection to either backend; queries written against it run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Picks the backend from a `DATABASE_URL`: `postgres://` or `postgresql://` is PostgreSQL;
+/// `sqlite://PATH`, `sqlite:PATH` or a bare path is SQLite. Returns the target to connect to.
+pub fn parse_url(url: &str) -> (Backend, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return (Backend::Postgres, url.to_owned());
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    (Backend::Sqlite, path.to_owned())
+}
+
+/// An r2d2 manager that connects to the backend named by the URL's scheme.
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConn::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout must come before journal_mode, or parallel pool start-up fails with
+                // "database is locked".
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| {
+                    r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
+                })?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool and how to use it from async code.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// SQLite allows one writer at a time; writers queue here instead of failing with SQLITE_BUSY
+    /// when a read transaction upgrades to a write. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// Opens a pool of `size` connections to `database_url`, failing fast when it is unreachable.
+pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
+    let (backend, target) = parse_url(database_url);
+    let pool = Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        // r2d2 would run `SELECT 1` on every check-out; a broken connection shows itself on use.
+        .test_on_check_out(false)
+        .build(Manager { backend, target })
+        .with_context(|| format!("cannot connect to the {backend:?} database"))?;
+    let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+    Ok(Db { pool, backend, write_lock })
+}
+
+/// Applies the pending migrations of the pool's backend.
+pub fn migrate(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.pool.get().context("no database connection for migrations")?;
+    let applied = match &mut *conn {
+        DbConn::Postgres(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one transaction on the blocking pool: all of its writes land, or none do.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(f)).await?
+    }
+
+    /// [`Db::write`] for code that already runs off the async executor.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T>,
+    {
+        let mut conn = self.pool.get()?;
+        let _guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            None => None,
+        };
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// A connection for code that runs off the async executor (the worker, tests).
+    pub fn get(&self) -> Result<PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await.is_ok()
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds, which both backends keep exactly.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A new time-ordered id (UUIDv7), so that ordering by id follows creation order.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,114 @@
+//! The mail outbox: messages written in the same transaction as the change that causes them,
+//! sent later by the worker.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::outbox;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Message {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, message: &NewMessage<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table).values(message).execute(conn).map(drop)
+}
+
+/// Claims up to `limit` unsent messages that are due, by pushing their next attempt to `lease_until`
+/// so that no other worker takes them meanwhile. Call inside a transaction.
+///
+/// Backend-specific: on PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so that
+/// several workers never claim the same message; SQLite has one writer at a time anyway.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    // A macro, not a closure: the select clause must be built for each backend's type.
+    macro_rules! due {
+        () => {
+            outbox::table
+                .filter(outbox::sent_at.is_null().and(outbox::next_attempt_at.le(now)))
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(Message::as_select())
+        };
+    }
+    let messages: Vec<Message> = match conn {
+        DbConn::Postgres(pg) => due!().for_update().skip_locked().load(pg)?,
+        DbConn::Sqlite(lite) => due!().load(lite)?,
+    };
+    let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set(outbox::next_attempt_at.eq(lease_until))
+        .execute(conn)?;
+    Ok(messages)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::next_attempt_at.eq(next_attempt_at),
+        ))
+        .execute(conn)
+}
+
+/// Every message to `recipient`, oldest first (for tests and operators).
+pub fn for_recipient(conn: &mut DbConn, recipient: &str) -> QueryResult<Vec<Message>> {
+    outbox::table
+        .filter(outbox::recipient.eq(recipient))
+        .order(outbox::created_at.asc())
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// When the next unsent message is due, if any.
+pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .filter(outbox::sent_at.is_null())
+        .select(diesel::dsl::min(outbox::next_attempt_at))
+        .first(conn)
+}

@@ -1,0 +1,69 @@
+//! Accounts: created on first sign-in, edited by their owner.
+
+use super::Email;
+use crate::db::{self, DbConn, accounts as store};
+use crate::error::{Error, Result};
+
+pub use crate::db::accounts::Account;
+
+/// The longest display name accepted.
+pub const MAX_DISPLAY_NAME: usize = 100;
+
+/// The account for `email`, created if this is its first sign-in.
+pub fn find_or_create(conn: &mut DbConn, email: &Email) -> Result<Account> {
+    if let Some(account) = store::find_by_email(conn, email.as_str())? {
+        return Ok(account);
+    }
+    let now = db::now();
+    store::insert(
+        conn,
+        &store::NewAccount {
+            id: &db::new_id(),
+            email: email.as_str(),
+            display_name: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    store::find_by_email(conn, email.as_str())?
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("account vanished after insert")))
+}
+
+/// A display name, trimmed; `None` clears it.
+pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Error::invalid_field(
+            "display_name",
+            "must not be blank; send null to clear it",
+        ));
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(Error::invalid_field(
+            "display_name",
+            format!("must be at most {MAX_DISPLAY_NAME} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid_field("display_name", "must not contain control characters"));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+pub fn update_display_name(
+    conn: &mut DbConn,
+    account_id: &str,
+    name: Option<String>,
+) -> Result<Account> {
+    let changes = store::AccountChanges { display_name: Some(name), updated_at: Some(db::now()) };
+    store::update(conn, account_id, &changes)?;
+    find(conn, account_id)
+}
+
+/// The account behind a valid token; `invalid_token` when it no longer exists.
+pub fn find(conn: &mut DbConn, account_id: &str) -> Result<Account> {
+    store::find(conn, account_id)?.ok_or_else(|| {
+        Error::unauthorized("invalid_token", "The account of this token no longer exists.")
+    })
+}

@@ -1,0 +1,230 @@
+//! Passwordless sign-in: emailed one-time codes, exchanged for an access token and a rotating
+//! refresh token.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore};
+use sha2::{Digest, Sha256};
+
+use super::Email;
+use super::accounts;
+use super::tokens::{ACCESS_TOKEN_TTL, TokenKeys};
+use crate::db::{self, DbConn, auth as store};
+use crate::error::{Error, Result};
+use crate::mail;
+
+/// How long an emailed code stays valid.
+pub const CODE_TTL: Duration = Duration::minutes(10);
+/// Wrong guesses a code survives; at this count it stops working.
+pub const MAX_CODE_ATTEMPTS: i32 = 5;
+/// The window over which code requests are counted.
+pub const CODE_REQUEST_WINDOW: Duration = Duration::minutes(15);
+/// Codes one email address may request per window.
+pub const CODES_PER_EMAIL: usize = 5;
+/// Codes one client address may request per window, over all email addresses.
+pub const CODES_PER_CLIENT_IP: usize = 30;
+/// How long a refresh token (and so a signed-in device) lives without being used.
+pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
+
+/// What a successful sign-in or refresh hands to the client.
+#[derive(Debug)]
+pub struct Session {
+    pub account_id: String,
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// Records a new code for `email` and queues the email that carries it, unless `email` or
+/// `client_ip` has asked for too many codes lately. Whether an account exists is not consulted:
+/// the answer is the same either way.
+pub fn request_code(
+    conn: &mut DbConn,
+    email: &Email,
+    client_ip: &str,
+    secret: &[u8],
+) -> Result<()> {
+    let now = db::now();
+    let since = now - CODE_REQUEST_WINDOW;
+    let by_email = store::code_times_for_email(conn, email.as_str(), since)?;
+    check_rate(&by_email, CODES_PER_EMAIL, now, "this email address")?;
+    let by_ip = store::code_times_for_ip(conn, client_ip, since)?;
+    check_rate(&by_ip, CODES_PER_CLIENT_IP, now, "this network address")?;
+
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+    let code_hash = hash_code(secret, email, &code);
+    store::insert_code(
+        conn,
+        &store::NewEmailCode {
+            id: &db::new_id(),
+            email: email.as_str(),
+            code_hash: &code_hash,
+            client_ip,
+            attempts: 0,
+            created_at: now,
+            expires_at: now + CODE_TTL,
+        },
+    )?;
+    mail::queue(conn, &mail::templates::sign_in_code(email, &code, CODE_TTL.num_minutes()))?;
+    Ok(())
+}
+
+/// Refuses with 429 when `times` (oldest first) already holds `limit` requests in the window.
+fn check_rate(times: &[NaiveDateTime], limit: usize, now: NaiveDateTime, whom: &str) -> Result<()> {
+    if times.len() < limit {
+        return Ok(());
+    }
+    let frees_at = times[times.len() - limit] + CODE_REQUEST_WINDOW;
+    let retry_after = (frees_at - now).num_seconds() + 1;
+    Err(Error::rate_limited(
+        u64::try_from(retry_after).unwrap_or(1),
+        format!("Too many sign-in codes were requested for {whom}; try again later."),
+    ))
+}
+
+/// Exchanges an emailed code for a session, creating the account on first sign-in.
+/// A wrong code counts an attempt on the live codes, which must commit: see the module doc of
+/// `domain` for the `Ok(Err(..))` convention.
+pub fn exchange_code(
+    conn: &mut DbConn,
+    email: &Email,
+    code: &str,
+    keys: &TokenKeys,
+    secret: &[u8],
+) -> Result<Result<Session>> {
+    let now = db::now();
+    let codes = store::recent_codes(conn, email.as_str(), now - CODE_TTL - Duration::days(1))?;
+    let unconsumed: Vec<_> = codes.iter().filter(|c| c.consumed_at.is_none()).collect();
+    let live: Vec<_> = unconsumed
+        .iter()
+        .filter(|c| c.expires_at > now && c.attempts < MAX_CODE_ATTEMPTS)
+        .collect();
+    let candidate = hash_code(secret, email, code.trim());
+    if live.iter().any(|c| constant_time_eq(c.code_hash.as_bytes(), candidate.as_bytes())) {
+        if store::consume_codes(conn, email.as_str(), now)? == 0 {
+            // A concurrent exchange of the same code won the race.
+            return Ok(Err(invalid_code()));
+        }
+        let account = accounts::find_or_create(conn, email)?;
+        return start_session(conn, &account.id, None, keys).map(Ok);
+    }
+    if live.is_empty() {
+        let rejection = match unconsumed.first() {
+            Some(newest) if newest.attempts >= MAX_CODE_ATTEMPTS => attempts_exceeded(),
+            Some(newest) if newest.expires_at <= now => {
+                Error::bad_request("code_expired", "The code has expired: request a new one.")
+            }
+            _ => invalid_code(),
+        };
+        return Ok(Err(rejection));
+    }
+    let ids: Vec<String> = live.iter().map(|c| c.id.clone()).collect();
+    store::add_attempt(conn, &ids)?;
+    let exhausted = live.iter().all(|c| c.attempts + 1 >= MAX_CODE_ATTEMPTS);
+    Ok(Err(if exhausted { attempts_exceeded() } else { invalid_code() }))
+}
+
+fn invalid_code() -> Error {
+    Error::bad_request("invalid_code", "The code is not valid for this email address.")
+}
+
+fn attempts_exceeded() -> Error {
+    Error::bad_request(
+        "code_attempts_exceeded",
+        "Too many wrong codes: this code no longer works. Request a new one.",
+    )
+}
+
+/// Issues an access token and a refresh token; `family` continues a rotation chain.
+fn start_session(
+    conn: &mut DbConn,
+    account_id: &str,
+    family: Option<&str>,
+    keys: &TokenKeys,
+) -> Result<Session> {
+    let now = db::now();
+    let now_utc = now.and_utc();
+    let refresh_token = random_token();
+    let refresh_expires_at = now + REFRESH_TOKEN_TTL;
+    let family_id = family.map_or_else(db::new_id, str::to_owned);
+    store::insert_refresh_token(
+        conn,
+        &store::NewRefreshToken {
+            id: &db::new_id(),
+            family_id: &family_id,
+            account_id,
+            token_hash: &sha256_hex(&refresh_token),
+            created_at: now,
+            expires_at: refresh_expires_at,
+        },
+    )?;
+    Ok(Session {
+        account_id: account_id.to_owned(),
+        access_token: keys.issue(account_id, now_utc)?,
+        access_expires_at: now_utc + ACCESS_TOKEN_TTL,
+        refresh_token,
+        refresh_expires_at: refresh_expires_at.and_utc(),
+    })
+}
+
+/// Rotates a refresh token: the old one is spent and a new one of the same family is issued.
+/// Presenting a spent token again revokes the whole family (it was probably stolen).
+pub fn refresh(conn: &mut DbConn, token: &str, keys: &TokenKeys) -> Result<Result<Session>> {
+    let now = db::now();
+    let Some(stored) = store::find_refresh_token(conn, &sha256_hex(token))? else {
+        return Ok(Err(invalid_refresh_token()));
+    };
+    if stored.revoked_at.is_some() || stored.expires_at <= now {
+        return Ok(Err(invalid_refresh_token()));
+    }
+    if stored.used_at.is_some() || store::mark_refresh_token_used(conn, &stored.id, now)? == 0 {
+        store::revoke_family(conn, &stored.family_id, now)?;
+        return Ok(Err(Error::unauthorized(
+            "refresh_token_reused",
+            "This refresh token was already used: every session of its sign-in is now revoked.",
+        )));
+    }
+    start_session(conn, &stored.account_id, Some(&stored.family_id), keys).map(Ok)
+}
+
+fn invalid_refresh_token() -> Error {
+    Error::unauthorized("invalid_refresh_token", "The refresh token is not valid: sign in again.")
+}
+
+/// Signs out: revokes the family of `token`. Unknown tokens are ignored (signing out is idempotent).
+pub fn logout(conn: &mut DbConn, token: &str) -> Result<()> {
+    if let Some(stored) = store::find_refresh_token(conn, &sha256_hex(token))? {
+        store::revoke_family(conn, &stored.family_id, db::now())?;
+    }
+    Ok(())
+}
+
+/// Codes are keyed by the server secret, so a copy of the database alone cannot brute-force them.
+fn hash_code(secret: &[u8], email: &Email, code: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(email.as_str().as_bytes());
+    mac.update(b":");
+    mac.update(code.as_bytes());
+    to_hex(&mac.finalize().into_bytes())
+}
+
+fn sha256_hex(token: &str) -> String {
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// 256 random bits, hex-encoded.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    to_hex(&bytes)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

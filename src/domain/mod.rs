@@ -1,0 +1,17 @@
+//! Rules of the product: who may do what, and what valid data looks like.
+//!
+//! Request data is parsed into the types here at the edge (`Email`, `Slug`…), so that a value of
+//! such a type is valid by construction. Functions that touch storage take a `&mut DbConn` and are
+//! called inside one transaction by the HTTP layer.
+//!
+//! A rejection that must still commit its writes (a wrong sign-in code counts an attempt; a reused
+//! refresh token revokes its family) is returned as `Ok(Err(..))`, so the transaction commits
+//! before the error reaches the client.
+
+pub mod accounts;
+pub mod auth;
+pub mod email;
+pub mod events;
+pub mod tokens;
+
+pub use email::Email;

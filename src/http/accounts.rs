@@ -1,0 +1,98 @@
+//! `/v1/me`: the signed-in person's account.
+
+use actix_web::{HttpResponse, get, patch, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use super::AuthUser;
+use crate::domain::accounts::{self, Account};
+use crate::error::{Problem, Result};
+use crate::startup::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountResponse {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountResponse {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.id,
+            email: account.email,
+            display_name: account.display_name,
+            created_at: account.created_at.and_utc(),
+            updated_at: account.updated_at.and_utc(),
+        }
+    }
+}
+
+/// Fields to change; a field left out stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAccountRequest {
+    /// 1 to 100 characters; `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
+pub(super) fn some<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account.", body = AccountResponse),
+        (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse> {
+    let account = state.db.read(move |conn| accounts::find(conn, &user.account_id)).await?;
+    Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
+}
+
+/// Changes the signed-in account.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    request_body = PatchAccountRequest,
+    responses(
+        (status = 200, description = "The changed account.", body = AccountResponse),
+        (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<PatchAccountRequest>,
+) -> Result<HttpResponse> {
+    let display_name = body.into_inner().display_name;
+    let name = match &display_name {
+        Some(name) => Some(accounts::parse_display_name(name.as_deref())?),
+        None => None,
+    };
+    let account = state
+        .db
+        .write(move |conn| match name {
+            Some(name) => accounts::update_display_name(conn, &user.account_id, name),
+            None => accounts::find(conn, &user.account_id),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
+}

@@ -1,0 +1,105 @@
+//! Extractors: the signed-in account, the client address, and problem+json for bad bodies.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::MAX_JSON_BODY;
+use crate::error::Error;
+use crate::startup::AppState;
+
+/// The account that signed the request's bearer token.
+pub struct AuthUser {
+    pub account_id: String,
+}
+
+impl FromRequest for AuthUser {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("application state missing")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "unauthenticated",
+                "Send an access token: `Authorization: Bearer <token>`.",
+            )
+        })?;
+    let account_id = state.keys.verify(token.trim())?;
+    Ok(AuthUser { account_id })
+}
+
+/// The client's address, as the TCP peer (Hallway does not trust forwarding headers).
+pub struct ClientIp(pub String);
+
+impl FromRequest for ClientIp {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req.peer_addr().map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
+        ready(Ok(Self(ip)))
+    }
+}
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_JSON_BODY)
+        .error_handler(|error, _| json_error(&error).into())
+}
+
+fn json_error(error: &JsonPayloadError) -> Error {
+    use actix_web::http::StatusCode;
+    match error {
+        JsonPayloadError::ContentType => Error::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            Error::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The body is larger than the limit of {MAX_JSON_BODY} bytes."),
+            )
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => Error::bad_request(
+            "invalid_body",
+            format!("The body does not have the expected shape: {e}."),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            Error::bad_request("malformed_json", format!("The body is not valid JSON: {e}."))
+        }
+        other => {
+            Error::bad_request("malformed_json", format!("The body could not be read: {other}."))
+        }
+    }
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error: PathError, _| {
+        Error::bad_request("invalid_path", format!("The path is not valid: {error}.")).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+        Error::bad_request("invalid_query", format!("The query string is not valid: {error}."))
+            .into()
+    })
+}

@@ -1,0 +1,113 @@
+//! The HTTP layer: routes, extractors, request and response types, OpenAPI annotations.
+//!
+//! Handlers are short: extract, parse into domain types, call the domain inside one database
+//! transaction, shape the response. The route table is [`routes`]; the OpenAPI document is generated
+//! from the same table, so the two cannot drift apart.
+
+mod accounts;
+mod auth;
+mod events;
+mod extractors;
+mod ops;
+
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::Error;
+
+pub use extractors::{AuthUser, ClientIp};
+
+/// The largest JSON body accepted, in bytes.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hallway API",
+        description = "The backend of conference networking apps: badge exchange, conversation starters, \
+                       follow-ups and introductions.\n\nErrors are RFC 9457 `application/problem+json` documents \
+                       with a stable `code`. Times are RFC 3339 in UTC. Lists use cursor pagination \
+                       (`limit`, `cursor` → `next_cursor`).",
+        license(name = "MIT"),
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    tags(
+        (name = "auth", description = "Passwordless sign-in with emailed codes; rotating refresh tokens."),
+        (name = "account", description = "The signed-in person's own account."),
+        (name = "events", description = "Events and the caller's role in them."),
+        (name = "operations", description = "Liveness and readiness probes."),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `POST /v1/auth/tokens` or `/v1/auth/refresh`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(ops::healthz).service(ops::readyz).service(
+        scope::scope("/v1")
+            .service(auth::request_code)
+            .service(auth::exchange_code)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(accounts::get_me)
+            .service(accounts::patch_me)
+            .service(events::create_event)
+            .service(events::list_events)
+            .service(events::get_event)
+            .service(events::patch_event),
+    );
+}
+
+/// The OpenAPI document, generated from [`routes`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new().into_utoipa_app().openapi(openapi_base()).configure(routes).split_for_parts().1
+}
+
+/// The document's parts that do not come from routes: info, tags, security schemes.
+pub fn openapi_base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The OpenAPI document as committed in `openapi/hallway.json`.
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// Everything around the routes: body limits and error shapes, the docs page, the 404 answer.
+pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi) {
+    cfg.app_data(extractors::json_config())
+        .app_data(extractors::path_config())
+        .app_data(extractors::query_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
+    Err(Error::not_found(
+        "route_not_found",
+        format!("There is no route {} {}.", req.method(), req.path()),
+    ))
+}

@@ -1,0 +1,91 @@
+//! Email: queued in the outbox inside the transaction that causes it, then delivered by the worker
+//! through lettre, over SMTP in production or as `.eml` files in development.
+
+pub mod templates;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{Config, MailTransport};
+use crate::db::{self, DbConn, outbox};
+use crate::error::Result;
+
+/// A message ready to be queued.
+pub struct Outgoing {
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+}
+
+/// Writes `message` to the outbox; it goes out when the caller's transaction commits.
+pub fn queue(conn: &mut DbConn, message: &Outgoing) -> Result<()> {
+    let now = db::now();
+    outbox::insert(
+        conn,
+        &outbox::NewMessage {
+            id: &db::new_id(),
+            kind: message.kind,
+            recipient: &message.recipient,
+            subject: &message.subject,
+            body_text: &message.body_text,
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Delivers outbox messages through the configured transport.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("HALLWAY_MAIL_FROM is not a valid mailbox: {e}"))?;
+        let transport = match &config.mail {
+            MailTransport::Smtp(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    // The URL holds credentials: say what is wrong without repeating it.
+                    .map_err(|e| anyhow::anyhow!("HALLWAY_MAIL is not a valid SMTP URL: {e}"))?
+                    .timeout(Some(std::time::Duration::from_secs(15)))
+                    .build(),
+            ),
+            MailTransport::File(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    anyhow::anyhow!("cannot create mail folder {}: {e}", dir.display())
+                })?;
+                Transport::File(AsyncFileTransport::new(dir))
+            }
+        };
+        Ok(Self { transport, from })
+    }
+
+    /// Sends one outbox message; the error text is kept on the outbox row for operators.
+    pub async fn send(&self, message: &outbox::Message) -> Result<(), String> {
+        let to: Mailbox = message.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&message.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(message.body_text.clone())
+            .map_err(|e| format!("cannot build message: {e}"))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(email).await.map(drop).map_err(|e| e.to_string()),
+            Transport::File(file) => file.send(email).await.map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Builds the application: database, HTTP server and embedded worker. Tests call it too, on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use anyhow::Context;
+use tokio::sync::Notify;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+
+use crate::config::{Config, Environment};
+use crate::db::{self, Db};
+use crate::domain::tokens::TokenKeys;
+use crate::http;
+use crate::telemetry;
+use crate::worker::Worker;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+    pub keys: TokenKeys,
+    /// Wakes the worker when a request has queued mail.
+    pub outbox_wake: Arc<Notify>,
+}
+
+pub struct Application {
+    port: u16,
+    address: String,
+    server: Server,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url, config.db_pool_size)?;
+        let migrate_db = db.clone();
+        web::block(move || db::migrate(&migrate_db)).await??;
+        let outbox_wake = Arc::new(Notify::new());
+        let worker = if config.embedded_worker {
+            let worker = Worker::new(db.clone(), &config, outbox_wake.clone())?;
+            Some(tokio::spawn(worker.run()))
+        } else {
+            None
+        };
+        if config.environment == Environment::Development {
+            tracing::info!("development mode (HALLWAY_ENV=production for production)");
+        }
+        let listener = TcpListener::bind(&config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            keys: TokenKeys::new(&config.jwt_secret),
+            db,
+            config,
+            outbox_wake,
+        });
+        let server_state = state.clone();
+        let api = http::openapi();
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(http::openapi_base())
+                .configure(http::routes)
+                .split_for_parts();
+            app.wrap(from_fn(telemetry::request_id_header))
+                .wrap(TracingLogger::default())
+                .app_data(server_state.clone())
+                .configure(|cfg| http::configure_extras(cfg, api.clone()))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port: local.port(), address: local.to_string(), server, worker, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The database the application uses (for tests and operators).
+    pub fn db(&self) -> Db {
+        self.state.db.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.abort();
+        }
+        result.map_err(Into::into)
+    }
+}

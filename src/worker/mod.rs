@@ -1,0 +1,134 @@
+//! Background work: delivers the mail outbox, retrying failed messages with exponential backoff.
+//!
+//! An SMTP outage delays mail, it never loses it: a failed message stays in the outbox with its
+//! error and is tried again later. On PostgreSQL several workers may run; each claims messages with
+//! `FOR UPDATE SKIP LOCKED` (see `db::outbox::claim_due`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::{self, Db, outbox};
+use crate::error::Result;
+use crate::mail::Mailer;
+
+/// Messages claimed per round.
+const BATCH: i64 = 50;
+/// How long a claimed message is reserved for the worker that claimed it.
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+/// The longest wait between two attempts of one message.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+pub struct Worker {
+    db: Db,
+    mailer: Mailer,
+    poll: Duration,
+    retry_base: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(db: Db, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            mailer: Mailer::from_config(config)?,
+            poll: config.worker_poll,
+            retry_base: config.mail_retry_base,
+            wake,
+        })
+    }
+
+    /// Delivers due mail until the task is dropped, waking early when `wake` is notified.
+    pub async fn run(self) {
+        loop {
+            let wait = match self.deliver_due().await {
+                Ok(next_due) => next_due.map_or(self.poll, |due| due.min(self.poll)),
+                Err(error) => {
+                    tracing::error!(?error, "outbox round failed");
+                    self.poll
+                }
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Sends every message that is due; returns how long until the next one is.
+    async fn deliver_due(&self) -> Result<Option<Duration>> {
+        loop {
+            let now = db::now();
+            let claimed = self
+                .db
+                .write(move |conn| {
+                    outbox::claim_due(conn, now, now + LEASE, BATCH).map_err(Into::into)
+                })
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for message in claimed {
+                self.deliver(message).await?;
+            }
+        }
+        let next = self.db.read(|conn| outbox::next_due(conn).map_err(Into::into)).await?;
+        Ok(next.map(|due| (due - db::now()).to_std().unwrap_or(Duration::ZERO)))
+    }
+
+    async fn deliver(&self, message: outbox::Message) -> Result<()> {
+        let outcome = self.mailer.send(&message).await;
+        let id = message.id.clone();
+        match outcome {
+            Ok(()) => {
+                tracing::info!(id = %message.id, kind = %message.kind, "email sent");
+                self.db
+                    .write(move |conn| outbox::mark_sent(conn, &id, db::now()).map_err(Into::into))
+                    .await?;
+            }
+            Err(error) => {
+                let delay = backoff(self.retry_base, message.attempts);
+                tracing::warn!(id = %message.id, attempts = message.attempts + 1, ?delay, %error, "email not sent; will retry");
+                let next = db::now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                self.db
+                    .write(move |conn| {
+                        outbox::mark_failed(conn, &id, &error, next).map_err(Into::into)
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `base`, doubled for each earlier failed attempt, capped at an hour.
+fn backoff(base: Duration, earlier_attempts: i32) -> Duration {
+    let factor = 2u32.saturating_pow(u32::try_from(earlier_attempts).unwrap_or(0).min(20));
+    base.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+/// The `hallway worker` command: the worker alone, polling the database.
+pub async fn run_forever(db: Db, config: &Config) -> anyhow::Result<()> {
+    let worker = Worker::new(db, config, Arc::new(Notify::new()))?;
+    tracing::info!("worker started");
+    tokio::select! {
+        () = worker.run() => Ok(()),
+        result = tokio::signal::ctrl_c() => result.map_err(Into::into),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_per_attempt_and_is_capped() {
+        let base = Duration::from_secs(2);
+        assert_eq!(backoff(base, 0), Duration::from_secs(2));
+        assert_eq!(backoff(base, 3), Duration::from_secs(16));
+        assert_eq!(backoff(base, 40), MAX_BACKOFF);
+    }
+}
