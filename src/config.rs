@@ -31,6 +31,8 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     pub environment: Environment,
     pub db_pool_size: u32,
+    /// HTTP worker threads; `None` means one per CPU core.
+    pub http_workers: Option<usize>,
     /// Whether `serve` also runs the background worker in the same process.
     pub embedded_worker: bool,
     /// How often the worker looks for due work when nothing wakes it.
@@ -92,6 +94,10 @@ impl Config {
             jwt_secret,
             environment,
             db_pool_size: parse_number(&lookup, "HALLWAY_DB_POOL_SIZE", 10)?,
+            http_workers: match lookup("HALLWAY_HTTP_WORKERS") {
+                Some(_) => Some(parse_number(&lookup, "HALLWAY_HTTP_WORKERS", 1)?),
+                None => None,
+            },
             embedded_worker: parse_bool(&lookup, "HALLWAY_EMBEDDED_WORKER", true)?,
             worker_poll: Duration::from_millis(parse_number(
                 &lookup,

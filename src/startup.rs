@@ -59,6 +59,7 @@ impl Application {
             outbox_wake,
         });
         let server_state = state.clone();
+        let workers = state.config.http_workers;
         let api = http::openapi();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -70,9 +71,12 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(server_state.clone())
                 .configure(|cfg| http::configure_extras(cfg, api.clone()))
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = match workers {
+            Some(count) => server.workers(count.max(1)),
+            None => server,
+        };
+        let server = server.listen(listener)?.run();
         Ok(Self { port: local.port(), address: local.to_string(), server, worker, state })
     }
 
@@ -87,6 +91,11 @@ impl Application {
     /// The database the application uses (for tests and operators).
     pub fn db(&self) -> Db {
         self.state.db.clone()
+    }
+
+    /// A handle to stop the HTTP server from elsewhere.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -199,10 +199,10 @@ pub fn update(
         changes.ends_at.unwrap_or(event.ends_at),
     );
     checks.finish()?;
-    if let Some(slug) = &changes.slug {
-        if store::slug_taken(conn, slug, Some(event_id))? {
-            return Err(slug_taken(slug));
-        }
+    if let Some(slug) = &changes.slug
+        && store::slug_taken(conn, slug, Some(event_id))?
+    {
+        return Err(slug_taken(slug));
     }
     changes.updated_at = Some(db::now());
     store::update(conn, event_id, &changes)?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::AuthUser;
+use super::{AuthUser, Json};
 use crate::domain::accounts::{self, Account};
 use crate::error::{Problem, Result};
 use crate::startup::AppState;
@@ -80,7 +80,7 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 pub async fn patch_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<PatchAccountRequest>,
+    body: Json<PatchAccountRequest>,
 ) -> Result<HttpResponse> {
     let display_name = body.into_inner().display_name;
     let name = match &display_name {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ClientIp;
+use super::{ClientIp, Json};
 use crate::domain::{Email, auth, tokens::ACCESS_TOKEN_TTL};
 use crate::error::{Error, Problem, Result};
 use crate::startup::AppState;
@@ -93,7 +93,7 @@ pub(super) fn parse_email(raw: &str) -> Result<Email> {
 pub async fn request_code(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<EmailCodeRequest>,
+    body: Json<EmailCodeRequest>,
 ) -> Result<HttpResponse> {
     let email = parse_email(&body.email)?;
     let app = state.clone();
@@ -124,7 +124,7 @@ pub async fn request_code(
 #[post("/auth/tokens")]
 pub async fn exchange_code(
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> Result<HttpResponse> {
     let email = parse_email(&body.email)?;
     let code = body.into_inner().code;
@@ -155,7 +155,7 @@ pub async fn exchange_code(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse> {
     let token = body.into_inner().refresh_token;
     let app = state.clone();
@@ -178,7 +178,7 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse> {
     let token = body.into_inner().refresh_token;
     state.db.write(move |conn| auth::logout(conn, &token)).await?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AuthUser;
+use super::{AuthUser, Json};
 use crate::db::events::{Event, EventChanges};
 use crate::domain::events::{self, Checks, EventDraft, Role};
 use crate::error::{Error, Problem, Result};
@@ -174,7 +174,7 @@ fn parse_changes(request: PatchEventRequest) -> Result<EventChanges> {
 pub async fn create_event(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateEventRequest>,
+    body: Json<CreateEventRequest>,
 ) -> Result<HttpResponse> {
     let draft = parse_draft(body.into_inner())?;
     let created =
@@ -205,10 +205,10 @@ pub async fn list_events(
     if !(1..=100).contains(&limit) {
         return Err(Error::invalid_field("limit", "must be between 1 and 100"));
     }
-    if let Some(cursor) = &cursor {
-        if uuid::Uuid::parse_str(cursor).is_err() {
-            return Err(Error::invalid_field("cursor", "is not a cursor this API returned"));
-        }
+    if let Some(cursor) = &cursor
+        && uuid::Uuid::parse_str(cursor).is_err()
+    {
+        return Err(Error::invalid_field("cursor", "is not a cursor this API returned"));
     }
     let rows = state
         .db
@@ -270,7 +270,7 @@ pub async fn patch_event(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<PatchEventRequest>,
+    body: Json<PatchEventRequest>,
 ) -> Result<HttpResponse> {
     let event_id = path.into_inner();
     let changes = parse_changes(body.into_inner())?;

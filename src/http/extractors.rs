@@ -1,11 +1,14 @@
 //! Extractors: the signed-in account, the client address, and problem+json for bad bodies.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::MAX_JSON_BODY;
 use crate::error::Error;
@@ -54,6 +57,45 @@ impl FromRequest for ClientIp {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ip = req.peer_addr().map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
         ready(Ok(Self(ip)))
+    }
+}
+
+/// A JSON request body that must be an object, deserialized into `T`.
+///
+/// Unlike `web::Json`, a top-level array never passes for a struct (serde would accept
+/// `["a@example.org"]` as `{"email": "a@example.org"}`).
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let object = web::Json::<Map<String, Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            T::deserialize(Value::Object(object)).map(Json).map_err(|e| {
+                Error::bad_request(
+                    "invalid_body",
+                    format!("The body does not have the expected shape: {e}."),
+                )
+                .into()
+            })
+        })
     }
 }
 

@@ -18,7 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 
-pub use extractors::{AuthUser, ClientIp};
+pub use extractors::{AuthUser, ClientIp, Json};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;

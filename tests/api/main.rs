@@ -1,1 +1,13 @@
+//! Hallway's integration tests: the real server over HTTP, a fresh database per test, on SQLite and
+//! on PostgreSQL, with mail delivered to a real SMTP server on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod helpers;
+mod smtp;
+
+mod account;
+mod auth;
+mod events;
+mod mail;
+mod operations;
+mod request_errors;

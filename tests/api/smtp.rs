@@ -1,0 +1,135 @@
+//! A real SMTP server on loopback (mailin-embedded), recording every message it accepts.
+
+use std::net::{IpAddr, TcpListener};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{Handler, Server};
+use tokio::sync::watch;
+
+/// A message as the SMTP server received it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl Received {
+    pub fn subject(&self) -> Option<&str> {
+        self.data.lines().find_map(|line| line.strip_prefix("Subject: "))
+    }
+
+    /// The six-digit sign-in code of a sign-in email.
+    pub fn sign_in_code(&self) -> Option<String> {
+        self.data
+            .lines()
+            .map(str::trim)
+            .find(|line| line.len() == 6 && line.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    }
+}
+
+#[derive(Clone)]
+pub struct MailStore {
+    messages: Arc<Mutex<Vec<Received>>>,
+    count: Arc<watch::Sender<usize>>,
+}
+
+impl MailStore {
+    fn new() -> Self {
+        Self { messages: Arc::default(), count: Arc::new(watch::channel(0).0) }
+    }
+
+    fn push(&self, message: Received) {
+        let mut messages = self.messages.lock().unwrap();
+        messages.push(message);
+        self.count.send_replace(messages.len());
+    }
+
+    /// Every message received for `to` so far.
+    pub fn for_recipient(&self, to: &str) -> Vec<Received> {
+        let messages = self.messages.lock().unwrap();
+        messages
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until `n` messages for `to` have arrived, or fails after `timeout`.
+    pub async fn wait_for(&self, to: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        let mut changes = self.count.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let found = self.for_recipient(to);
+            if found.len() >= n {
+                return found;
+            }
+            let waited = tokio::time::timeout_at(deadline, changes.changed()).await;
+            assert!(
+                waited.is_ok(),
+                "no {n} email(s) for {to} within {timeout:?}; got {}",
+                found.len()
+            );
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Recorder {
+    store: MailStore,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Recorder {
+    fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
+        response::OK
+    }
+
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        self.store.push(Received {
+            to: std::mem::take(&mut self.to),
+            data: String::from_utf8_lossy(&std::mem::take(&mut self.data)).into_owned(),
+        });
+        response::OK
+    }
+}
+
+/// Serves SMTP on `listener` in a background thread, recording into `store`.
+pub fn serve(listener: TcpListener, store: MailStore) {
+    let mut server = Server::new(Recorder { store, to: Vec::new(), data: Vec::new() });
+    server.with_name("smtp.test").with_num_threads(4).with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+}
+
+/// The SMTP server shared by the tests; each test mails addresses of its own.
+pub fn shared() -> &'static (u16, MailStore) {
+    static SHARED: OnceLock<(u16, MailStore)> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind SMTP");
+        let port = listener.local_addr().expect("SMTP address").port();
+        let store = MailStore::new();
+        serve(listener, store.clone());
+        (port, store)
+    })
+}
+
+/// A store for a server the test starts itself.
+pub fn new_store() -> MailStore {
+    MailStore::new()
+}
