@@ -1,0 +1,24 @@
+# Builds the `hallway` binary and runs it on a slim Debian with libpq.
+FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libssl-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY migrations migrations
+RUN cargo build --release --locked --bin hallway
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* && useradd --system --home /var/lib/hallway hallway \
+    && mkdir -p /var/lib/hallway && chown hallway /var/lib/hallway
+COPY --from=build /src/target/release/hallway /usr/local/bin/hallway
+USER hallway
+WORKDIR /var/lib/hallway
+ENV HALLWAY_LISTEN=0.0.0.0:8080 \
+    DATABASE_URL=sqlite:///var/lib/hallway/hallway.db \
+    HALLWAY_MAIL=file:///var/lib/hallway/outbox
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["hallway"]
+CMD ["serve"]
