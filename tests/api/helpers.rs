@@ -205,7 +205,6 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, mail: MailTransport, store: MailStore) -> TestApp {
-    hallway::telemetry::init();
     let (database, url) = TestDb::create(backend);
     let config = test_config(url, mail);
     let app = hallway::Application::build(config).await.expect("build the application");

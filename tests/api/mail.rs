@@ -1,6 +1,5 @@
 //! Mail delivery: through the outbox, surviving SMTP outages, and to files in development.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use awc::http::StatusCode;
@@ -45,26 +44,29 @@ async fn wait_for_outbox(
 async fn sign_in_answers_202_while_smtp_is_down_and_the_code_arrives_when_it_is_back(
     backend: Backend,
 ) {
-    // Reserve a port, then close it: SMTP is "down" (connections are refused) until we listen on it.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let store = smtp::new_store();
+    let (smtp_port, store) = smtp::shared();
+    let mut smtp = smtp::SwitchablePort::new(*smtp_port).await;
     let app = spawn_app_with(
         backend,
-        MailTransport::Smtp(format!("smtp://127.0.0.1:{port}")),
+        MailTransport::Smtp(format!("smtp://127.0.0.1:{}", smtp.port)),
         store.clone(),
     )
     .await;
-    let email = unique_email("patient");
+    let before_outage = unique_email("before");
+    app.request_code(&before_outage).await;
+    store.wait_for(&before_outage, 1, MAIL_WAIT).await;
 
+    smtp.stop();
+    let email = unique_email("patient");
     let response = app.request_code(&email).await;
     assert_eq!(response.status, StatusCode::ACCEPTED, "an SMTP outage never fails the API call");
-    // At least two failed attempts: the worker retries while SMTP is down, and keeps the message.
+    // The worker keeps failing while SMTP is down, and keeps the message for later.
     wait_for_outbox(&app, &email, |attempts, sent| attempts >= 2 && !sent).await;
     assert!(store.for_recipient(&email).is_empty());
 
-    smtp::serve(TcpListener::bind(("127.0.0.1", port)).unwrap(), store.clone());
+    smtp.start().await;
     let delivered = store.wait_for(&email, 1, MAIL_WAIT).await;
-    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered.len(), 1, "sent once, after the outage");
     let code = delivered[0].sign_in_code().unwrap();
     assert_eq!(
         app.exchange(&email, &code).await.status,

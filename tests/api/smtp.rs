@@ -133,3 +133,51 @@ pub fn shared() -> &'static (u16, MailStore) {
 pub fn new_store() -> MailStore {
     MailStore::new()
 }
+
+/// A loopback port in front of an SMTP server that the test can take down and bring back:
+/// while down, connections are refused and open ones are cut, as when the mail server stops.
+pub struct SwitchablePort {
+    pub port: u16,
+    target: u16,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SwitchablePort {
+    pub async fn new(target: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut switchable = Self { port, target, running: None };
+        switchable.running = Some(tokio::spawn(forward(listener, target)));
+        switchable
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(task) = self.running.take() {
+            task.abort();
+        }
+    }
+
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.running = Some(tokio::spawn(forward(listener, self.target)));
+    }
+}
+
+impl Drop for SwitchablePort {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Accepts connections and pipes each to `target`; aborting it drops the listener and every
+/// connection with it.
+async fn forward(listener: tokio::net::TcpListener, target: u16) {
+    let mut connections = tokio::task::JoinSet::new();
+    while let Ok((mut inbound, _)) = listener.accept().await {
+        connections.spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
