@@ -23,6 +23,11 @@ ensure_build_deps() {
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
+# What the tests use besides the build: pdftoppm renders badge sheets so a QR decoder can read them.
+ensure_test_deps() {
+  command -v pdftoppm >/dev/null || apt_install poppler-utils
+}
+
 pg_url() {
   echo "${HALLWAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 }

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod qr;
 pub mod startup;
 pub mod telemetry;
 pub mod worker;

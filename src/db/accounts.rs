@@ -53,3 +53,28 @@ pub fn insert(conn: &mut DbConn, account: &NewAccount<'_>) -> QueryResult<()> {
 pub fn update(conn: &mut DbConn, id: &str, changes: &AccountChanges) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id)).set(changes).execute(conn)
 }
+
+/// The accounts of `emails` that exist.
+pub fn find_by_emails(conn: &mut DbConn, emails: &[String]) -> QueryResult<Vec<Account>> {
+    let mut found = Vec::new();
+    for chunk in emails.chunks(super::BATCH_ROWS) {
+        found.extend(
+            accounts::table
+                .filter(accounts::email.eq_any(chunk))
+                .select(Account::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+pub fn insert_many(conn: &mut DbConn, new: &[NewAccount<'_>]) -> QueryResult<()> {
+    for chunk in new.chunks(super::BATCH_ROWS) {
+        super::insert_batch!(conn, accounts::table, chunk)?;
+    }
+    Ok(())
+}
+
+pub fn record_sign_in(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id)).set(accounts::last_sign_in_at.eq(now)).execute(conn)
+}

@@ -19,6 +19,7 @@ pub struct Event {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub join_code: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -49,23 +50,8 @@ pub struct EventChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = memberships)]
-pub struct NewMembership<'a> {
-    pub id: &'a str,
-    pub event_id: &'a str,
-    pub account_id: &'a str,
-    pub role: &'a str,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
 pub fn insert(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(events::table).values(event).execute(conn).map(drop)
-}
-
-pub fn insert_membership(conn: &mut DbConn, membership: &NewMembership<'_>) -> QueryResult<()> {
-    diesel::insert_into(memberships::table).values(membership).execute(conn).map(drop)
 }
 
 pub fn slug_taken(conn: &mut DbConn, slug: &str, except_event: Option<&str>) -> QueryResult<bool> {
@@ -108,6 +94,14 @@ pub fn list_for_member(
         query = query.filter(events::id.gt(after));
     }
     query.load(conn)
+}
+
+pub fn find(conn: &mut DbConn, event_id: &str) -> QueryResult<Option<Event>> {
+    events::table.find(event_id).select(Event::as_select()).first(conn).optional()
+}
+
+pub fn set_join_code(conn: &mut DbConn, event_id: &str, code: Option<&str>) -> QueryResult<usize> {
+    diesel::update(events::table.find(event_id)).set(events::join_code.eq(code)).execute(conn)
 }
 
 pub fn update(conn: &mut DbConn, event_id: &str, changes: &EventChanges) -> QueryResult<usize> {

@@ -5,10 +5,13 @@
 //! Synchronous diesel work runs on actix's blocking pool through [`Db::read`] and [`Db::write`].
 
 pub mod accounts;
+pub mod attendees;
 pub mod auth;
+pub mod badges;
 pub mod events;
 pub mod outbox;
 pub mod schema;
+pub mod topics;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +26,25 @@ use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{Error, Result};
+
+/// A multi-row INSERT of `$rows` into `$table`. diesel's `MultiConnection` cannot express batch
+/// inserts, so this runs on the backend's own connection (the same SQL on both).
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pg) => {
+                diesel::insert_into($table).values($rows).execute(pg)
+            }
+            $crate::db::DbConn::Sqlite(lite) => {
+                diesel::insert_into($table).values($rows).execute(lite)
+            }
+        }
+    };
+}
+pub(crate) use insert_batch;
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
+pub const BATCH_ROWS: usize = 500;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -112,3 +112,10 @@ pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         .select(diesel::dsl::min(outbox::next_attempt_at))
         .first(conn)
 }
+
+pub fn insert_many(conn: &mut DbConn, messages: &[NewMessage<'_>]) -> QueryResult<()> {
+    for chunk in messages.chunks(super::BATCH_ROWS) {
+        super::insert_batch!(conn, outbox::table, chunk)?;
+    }
+    Ok(())
+}

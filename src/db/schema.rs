@@ -7,6 +7,7 @@ diesel::table! {
         display_name -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
     }
 }
 
@@ -48,6 +49,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        join_code -> Nullable<Text>,
     }
 }
 
@@ -59,6 +61,20 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name -> Nullable<Text>,
+        company -> Nullable<Text>,
+        headline -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        links -> Text,
+        in_directory -> Bool,
+        share_email -> Bool,
+        share_phone -> Bool,
+        share_company -> Bool,
+        share_headline -> Bool,
+        share_bio -> Bool,
+        share_links -> Bool,
+        invited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -77,9 +93,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    topics (id) {
+        id -> Text,
+        event_id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        prompts -> Text,
+        position -> Integer,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    membership_topics (membership_id, topic_id, kind) {
+        membership_id -> Text,
+        topic_id -> Text,
+        event_id -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    badges (id) {
+        id -> Text,
+        event_id -> Text,
+        membership_id -> Text,
+        code -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
+diesel::joinable!(topics -> events (event_id));
+diesel::joinable!(membership_topics -> memberships (membership_id));
+diesel::joinable!(membership_topics -> topics (topic_id));
+diesel::joinable!(badges -> memberships (membership_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -88,4 +143,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     memberships,
     outbox,
+    topics,
+    membership_topics,
+    badges,
 );

@@ -107,6 +107,7 @@ pub fn exchange_code(
             return Ok(Err(invalid_code()));
         }
         let account = accounts::find_or_create(conn, email)?;
+        crate::db::accounts::record_sign_in(conn, &account.id, now)?;
         return start_session(conn, &account.id, None, keys).map(Ok);
     }
     if live.is_empty() {

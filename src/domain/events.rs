@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::attendees;
 use crate::db::events::{self as store, Event, EventChanges};
 use crate::db::{self, DbConn};
 use crate::error::{Error, FieldError, Result};
@@ -21,7 +22,7 @@ impl Role {
         }
     }
 
-    fn parse(value: &str) -> Self {
+    pub fn parse(value: &str) -> Self {
         if value == "organizer" { Self::Organizer } else { Self::Attendee }
     }
 }
@@ -146,17 +147,7 @@ pub fn create(conn: &mut DbConn, account_id: &str, draft: &EventDraft) -> Result
         ) => slug_taken(&draft.slug),
         other => Error::from(other),
     })?;
-    store::insert_membership(
-        conn,
-        &store::NewMembership {
-            id: &db::new_id(),
-            event_id: &event_id,
-            account_id,
-            role: Role::Organizer.as_str(),
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
+    attendees::add_member(conn, &event_id, account_id, Role::Organizer, None)?;
     find_for_member(conn, &event_id, account_id)
 }
 

@@ -9,9 +9,13 @@
 //! before the error reaches the client.
 
 pub mod accounts;
+pub mod attendees;
 pub mod auth;
+pub mod badges;
 pub mod email;
 pub mod events;
+pub mod import;
 pub mod tokens;
+pub mod topics;
 
 pub use email::Email;

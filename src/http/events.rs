@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AuthUser, Json};
+use super::{AuthUser, Json, pagination};
 use crate::db::events::{Event, EventChanges};
 use crate::domain::events::{self, Checks, EventDraft, Role};
 use crate::error::{Error, Problem, Result};
@@ -59,6 +59,9 @@ pub struct EventResponse {
     /// The caller's role in this event: `organizer` or `attendee`.
     #[schema(example = "organizer")]
     pub my_role: String,
+    /// Organizers only: the code that lets people join without an import (absent when off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -74,6 +77,7 @@ impl EventResponse {
             time_zone: event.time_zone,
             follow_up_window_days: event.follow_up_window_days,
             my_role: role.as_str().to_owned(),
+            join_code: if role == Role::Organizer { event.join_code } else { None },
             created_at: event.created_at.and_utc(),
             updated_at: event.updated_at.and_utc(),
         }
@@ -201,25 +205,15 @@ pub async fn list_events(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let PageQuery { limit, cursor } = query.into_inner();
-    let limit = limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(Error::invalid_field("limit", "must be between 1 and 100"));
-    }
-    if let Some(cursor) = &cursor
-        && uuid::Uuid::parse_str(cursor).is_err()
-    {
-        return Err(Error::invalid_field("cursor", "is not a cursor this API returned"));
-    }
+    let (limit, cursor) = pagination::check(limit, cursor)?;
     let rows = state
         .db
         .read(move |conn| {
             events::list_for_member(conn, &user.account_id, cursor.as_deref(), limit + 1)
         })
         .await?;
-    let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut items: Vec<EventResponse> = rows.into_iter().map(EventResponse::new).collect();
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if has_more { items.last().map(|e| e.id.clone()) } else { None };
+    let (rows, next_cursor) = pagination::split(rows, limit, |(event, _)| &event.id);
+    let items = rows.into_iter().map(EventResponse::new).collect();
     Ok(HttpResponse::Ok().json(EventList { items, next_cursor }))
 }
 

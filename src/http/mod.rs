@@ -5,10 +5,15 @@
 //! from the same table, so the two cannot drift apart.
 
 mod accounts;
+mod attendees;
 mod auth;
+mod badges;
 mod events;
 mod extractors;
 mod ops;
+mod pagination;
+mod profiles;
+mod topics;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,6 +44,10 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "auth", description = "Passwordless sign-in with emailed codes; rotating refresh tokens."),
         (name = "account", description = "The signed-in person's own account."),
         (name = "events", description = "Events and the caller's role in them."),
+        (name = "topics", description = "Interest topics seeded by organizers, with conversation prompts."),
+        (name = "attendees", description = "Organizer tools: attendee import and list, join code, co-organizers, stats."),
+        (name = "badges", description = "Badge codes and their QR codes; printable sheets; rotation."),
+        (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -77,7 +86,27 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(events::create_event)
             .service(events::list_events)
             .service(events::get_event)
-            .service(events::patch_event),
+            .service(events::patch_event)
+            .service(topics::seed_topics)
+            .service(topics::list_topics)
+            .service(attendees::import_attendees)
+            .service(attendees::list_attendees)
+            .service(attendees::stats)
+            .service(attendees::rotate_join_code)
+            .service(attendees::disable_join_code)
+            .service(attendees::join)
+            .service(attendees::add_organizer)
+            .service(badges::get_attendee_badge)
+            .service(badges::get_attendee_badge_png)
+            .service(badges::get_attendee_badge_svg)
+            .service(badges::rotate_badge)
+            .service(badges::badge_sheet)
+            .service(profiles::get_my_profile)
+            .service(profiles::patch_my_profile)
+            .service(badges::get_my_badge)
+            .service(badges::get_my_badge_png)
+            .service(badges::get_my_badge_svg)
+            .service(profiles::directory),
     );
 }
 

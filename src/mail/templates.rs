@@ -14,3 +14,27 @@ pub fn sign_in_code(to: &Email, code: &str, valid_minutes: i64) -> Outgoing {
         ),
     }
 }
+
+pub fn organizer_invitation(to: &Email, event_name: &str, public_url: &str) -> Outgoing {
+    Outgoing {
+        kind: "organizer_invitation",
+        recipient: to.to_string(),
+        subject: format!("You are now an organizer of {event_name} on Hallway"),
+        body_text: format!(
+            "You were added as an organizer of {event_name}.\n\nSign in to Hallway with this email \
+             address ({to}) to manage the event: {public_url}\n"
+        ),
+    }
+}
+
+pub fn attendee_invitation(to: &str, event_name: &str, public_url: &str) -> Outgoing {
+    Outgoing {
+        kind: "attendee_invitation",
+        recipient: to.to_owned(),
+        subject: format!("You're invited to {event_name} on Hallway"),
+        body_text: format!(
+            "You're on the attendee list of {event_name}.\n\nSign in to Hallway with this email \
+             address ({to}) to set up your profile, show your badge and meet people: {public_url}\n"
+        ),
+    }
+}

@@ -1,7 +1,6 @@
 //! Events: created by organizers, visible to members only, changed by organizers only.
 
 use awc::http::StatusCode;
-use hallway::db::{self, events::NewMembership};
 use serde_json::json;
 
 use crate::both_backends;
@@ -118,20 +117,7 @@ async fn an_attendee_cannot_change_the_event(backend: Backend) {
     let attendee = app.sign_in("attendee").await;
     let event = app.create_event(&org, &unique_slug("members")).await;
     let event_id = event["id"].as_str().unwrap().to_owned();
-    let now = db::now();
-    app.query(|conn| {
-        db::events::insert_membership(
-            conn,
-            &NewMembership {
-                id: &db::new_id(),
-                event_id: &event_id,
-                account_id: &attendee.account_id,
-                role: "attendee",
-                created_at: now,
-                updated_at: now,
-            },
-        )
-    });
+    app.join(&org, &attendee, &event_id).await;
     let path = format!("/v1/events/{event_id}");
 
     let read = app.get(&path, Some(&attendee.access_token)).await;

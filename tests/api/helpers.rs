@@ -303,10 +303,11 @@ impl TestApp {
 
     /// Signs in as `email`: asks for a code, reads it from the SMTP server, exchanges it.
     pub async fn sign_in_as(&self, email: &str) -> Session {
-        let before = self.mail.for_recipient(email).len();
+        let is_code = |m: &Received| m.sign_in_code().is_some();
+        let before = self.mail.for_recipient(email).iter().filter(|m| is_code(m)).count();
         assert_eq!(self.request_code(email).await.status, StatusCode::ACCEPTED);
-        let code =
-            self.nth_mail(email, before + 1).await.sign_in_code().expect("a code in the email");
+        let mails = self.mail.wait_for_matching(email, before + 1, MAIL_WAIT, is_code).await;
+        let code = mails[before].sign_in_code().expect("a code in the email");
         let response = self.exchange(email, &code).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
         Session {
@@ -333,6 +334,91 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
         response.body
     }
+}
+
+impl TestApp {
+    /// Switches the event's join code on (as `organizer`) and has `person` join with it.
+    pub async fn join(&self, organizer: &Session, person: &Session, event_id: &str) -> Value {
+        let code = self
+            .send(
+                Method::PUT,
+                &format!("/v1/events/{event_id}/join-code"),
+                Some(&organizer.access_token),
+                None,
+            )
+            .await;
+        assert_eq!(code.status, StatusCode::OK, "{}", code.body);
+        let joined = self
+            .post(
+                &format!("/v1/events/{event_id}/join"),
+                Some(&person.access_token),
+                &json!({ "join_code": code.body["join_code"] }),
+            )
+            .await;
+        assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+        joined.body
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(
+            Method::PUT,
+            path,
+            token,
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    pub async fn seed_topics(
+        &self,
+        organizer: &Session,
+        event_id: &str,
+        topics: Value,
+    ) -> TestResponse {
+        self.put(
+            &format!("/v1/events/{event_id}/topics"),
+            Some(&organizer.access_token),
+            &json!({ "topics": topics }),
+        )
+        .await
+    }
+
+    pub async fn import_csv(
+        &self,
+        organizer: &Session,
+        event_id: &str,
+        csv: &[u8],
+    ) -> TestResponse {
+        let path = format!("/v1/events/{event_id}/attendee-imports");
+        self.send(
+            Method::POST,
+            &path,
+            Some(&organizer.access_token),
+            Some(("text/csv", csv.to_vec())),
+        )
+        .await
+    }
+
+    /// An organizer with an event of their own: (organizer, event id).
+    pub async fn organizer_with_event(&self) -> (Session, String) {
+        let organizer = self.sign_in("org").await;
+        let event = self.create_event(&organizer, &unique_slug("event")).await;
+        (organizer, event["id"].as_str().unwrap().to_owned())
+    }
+}
+
+/// What a real QR decoder (rqrr) reads in a PNG image: (content, version, error-correction level)
+/// of each code it can decode. In an image of many codes, rqrr also tries grids made of finder
+/// patterns of different codes; those fail to decode and are left out.
+pub fn decode_qr_codes(png: &[u8]) -> Vec<(String, usize, u16)> {
+    let image = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok())
+        .map(|(meta, content)| (content, meta.version.0, meta.ecc_level))
+        .collect()
 }
 
 pub fn event_body(slug: &str) -> Value {

@@ -7,7 +7,11 @@ mod smtp;
 
 mod account;
 mod auth;
+mod badges;
 mod events;
+mod imports;
 mod mail;
 mod operations;
+mod profiles;
 mod request_errors;
+mod topics;

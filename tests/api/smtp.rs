@@ -59,10 +59,22 @@ impl MailStore {
 
     /// Waits until `n` messages for `to` have arrived, or fails after `timeout`.
     pub async fn wait_for(&self, to: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        self.wait_for_matching(to, n, timeout, |_| true).await
+    }
+
+    /// Waits until `n` messages for `to` that satisfy `keep` have arrived.
+    pub async fn wait_for_matching(
+        &self,
+        to: &str,
+        n: usize,
+        timeout: Duration,
+        keep: impl Fn(&Received) -> bool,
+    ) -> Vec<Received> {
         let mut changes = self.count.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let found = self.for_recipient(to);
+            let found: Vec<Received> =
+                self.for_recipient(to).into_iter().filter(|m| keep(m)).collect();
             if found.len() >= n {
                 return found;
             }

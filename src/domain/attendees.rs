@@ -1,0 +1,394 @@
+//! People in an event: their event profile, topics, sharing choices; joining with a code;
+//! co-organizers; the directory; organizer stats.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Email;
+use super::accounts;
+use super::badges;
+use super::events::Role;
+use super::topics;
+use crate::db::attendees::{
+    self as store, Member, Membership, NewMember, PageFilter, ProfileChanges,
+};
+use crate::db::topics::Choice;
+use crate::db::{self, DbConn, events as event_store};
+use crate::error::{Error, FieldError, Result};
+use crate::mail;
+
+pub const CAN_TALK_ABOUT: &str = "can_talk_about";
+pub const WANT_TO_LEARN: &str = "want_to_learn";
+pub const MAX_TOPIC_CHOICES: usize = 20;
+pub const MAX_LINKS: usize = 10;
+pub const JOIN_CODE_LEN: usize = 10;
+
+/// A link on an event profile.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// What the link is, e.g. `GitHub`; 1 to 50 characters.
+    pub label: String,
+    /// An `http` or `https` URL of at most 500 characters.
+    pub url: String,
+}
+
+/// A member of an event with their chosen topics.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub member: Membership,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub can_talk_about: Vec<String>,
+    pub want_to_learn: Vec<String>,
+}
+
+impl Profile {
+    /// The name to show: the event profile's, else the account's, else the email's local part.
+    pub fn name(&self) -> String {
+        self.member
+            .name
+            .clone()
+            .or_else(|| self.display_name.clone())
+            .unwrap_or_else(|| self.email.split('@').next().unwrap_or_default().to_owned())
+    }
+
+    pub fn links(&self) -> Vec<Link> {
+        serde_json::from_str(&self.member.links).unwrap_or_default()
+    }
+
+    pub fn role(&self) -> Role {
+        Role::parse(&self.member.role)
+    }
+}
+
+/// Attaches each member's topic choices.
+pub fn with_topics(conn: &mut DbConn, members: Vec<Member>) -> Result<Vec<Profile>> {
+    let ids: Vec<String> = members.iter().map(|(m, _, _)| m.id.clone()).collect();
+    let mut choices: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (membership_id, slug, kind) in db::topics::choices_of(conn, &ids)? {
+        let entry = choices.entry(membership_id).or_default();
+        if kind == CAN_TALK_ABOUT { entry.0.push(slug) } else { entry.1.push(slug) }
+    }
+    Ok(members
+        .into_iter()
+        .map(|(member, email, display_name)| {
+            let (can_talk_about, want_to_learn) = choices.remove(&member.id).unwrap_or_default();
+            Profile { member, email, display_name, can_talk_about, want_to_learn }
+        })
+        .collect())
+}
+
+fn one_profile(conn: &mut DbConn, member: Member) -> Result<Profile> {
+    with_topics(conn, vec![member])?
+        .pop()
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("profile vanished")))
+}
+
+fn event_not_found() -> Error {
+    Error::not_found("event_not_found", "No event with this id is visible to you.")
+}
+
+/// The caller's membership; `event_not_found` when they are not a member.
+pub fn member(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<Member> {
+    store::find_by_account(conn, event_id, account_id)?.ok_or_else(event_not_found)
+}
+
+/// The caller's membership if they organize the event; `organizer_only` for attendees.
+pub fn organizer(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<Member> {
+    let member = member(conn, event_id, account_id)?;
+    if Role::parse(&member.0.role) != Role::Organizer {
+        return Err(Error::forbidden(
+            "organizer_only",
+            "Only an organizer of this event can do this.",
+        ));
+    }
+    Ok(member)
+}
+
+/// An attendee (any member) of the event, by id, as an organizer looks them up.
+pub fn attendee(conn: &mut DbConn, event_id: &str, attendee_id: &str) -> Result<Profile> {
+    let found = store::find(conn, event_id, attendee_id)?.ok_or_else(|| {
+        Error::not_found("attendee_not_found", "No attendee with this id in this event.")
+    })?;
+    one_profile(conn, found)
+}
+
+pub fn my_profile(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<Profile> {
+    let found = member(conn, event_id, account_id)?;
+    one_profile(conn, found)
+}
+
+/// Adds a member with a badge; returns the membership id.
+pub fn add_member(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+    role: Role,
+    invited_at: Option<chrono::NaiveDateTime>,
+) -> Result<String> {
+    let now = db::now();
+    let id = db::new_id();
+    store::insert(
+        conn,
+        &[NewMember {
+            id: id.clone(),
+            event_id: event_id.to_owned(),
+            account_id: account_id.to_owned(),
+            role: role.as_str(),
+            name: None,
+            company: None,
+            headline: None,
+            invited_at,
+            created_at: now,
+            updated_at: now,
+        }],
+    )?;
+    badges::issue(conn, event_id, &id)?;
+    Ok(id)
+}
+
+/// A validated change of one's event profile.
+#[derive(Debug, Default)]
+pub struct ProfilePatch {
+    pub changes: ProfileChanges,
+    pub can_talk_about: Option<Vec<String>>,
+    pub want_to_learn: Option<Vec<String>>,
+}
+
+/// Trimmed text of at most `max` characters; blank means cleared.
+pub fn parse_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = raw.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    } else if value.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(field, "must not contain control characters"));
+    }
+    Some(value.to_owned())
+}
+
+pub fn parse_links(links: Vec<Link>, errors: &mut Vec<FieldError>) -> String {
+    if links.len() > MAX_LINKS {
+        errors.push(FieldError::new("links", format!("at most {MAX_LINKS} links")));
+    }
+    let mut clean = Vec::with_capacity(links.len());
+    for (i, link) in links.into_iter().enumerate() {
+        let label = link.label.trim().to_owned();
+        let url = link.url.trim().to_owned();
+        if label.is_empty() || label.chars().count() > 50 {
+            errors.push(FieldError::new(format!("links[{i}].label"), "must be 1 to 50 characters"));
+        }
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        if !scheme_ok || url.len() > 500 || url.chars().any(char::is_whitespace) {
+            errors.push(FieldError::new(
+                format!("links[{i}].url"),
+                "must be an http(s) URL of at most 500 characters",
+            ));
+        }
+        clean.push(Link { label, url });
+    }
+    serde_json::to_string(&clean).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Topic ids for `slugs`, each a choosable topic of the event; unknown or archived ones are named.
+fn topic_ids(
+    field: &str,
+    slugs: &[String],
+    choosable: &HashMap<String, String>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<String> {
+    if slugs.len() > MAX_TOPIC_CHOICES {
+        errors.push(FieldError::new(field, format!("at most {MAX_TOPIC_CHOICES} topics")));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for (i, slug) in slugs.iter().enumerate() {
+        match choosable.get(slug) {
+            Some(id) if !ids.contains(id) => ids.push(id.clone()),
+            Some(_) => {}
+            None => errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                format!("`{slug}` is not a topic of this event"),
+            )),
+        }
+    }
+    ids
+}
+
+/// Applies a profile change by the member themselves.
+pub fn update_profile(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+    patch: ProfilePatch,
+) -> Result<Profile> {
+    let (membership, _, _) = member(conn, event_id, account_id)?;
+    let choosable = topics::choosable(conn, event_id)?;
+    let mut errors = Vec::new();
+    let kinds = [(CAN_TALK_ABOUT, &patch.can_talk_about), (WANT_TO_LEARN, &patch.want_to_learn)];
+    let mut replacements = Vec::new();
+    for (kind, slugs) in kinds {
+        if let Some(slugs) = slugs {
+            let ids = topic_ids(kind, slugs, &choosable, &mut errors);
+            replacements.push((kind, ids));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::validation(errors));
+    }
+    for (kind, ids) in replacements {
+        let choices: Vec<Choice> = ids
+            .into_iter()
+            .map(|topic_id| Choice {
+                membership_id: membership.id.clone(),
+                topic_id,
+                event_id: event_id.to_owned(),
+                kind,
+            })
+            .collect();
+        db::topics::replace_choices(conn, std::slice::from_ref(&membership.id), kind, &choices)?;
+    }
+    let mut changes = patch.changes;
+    changes.updated_at = Some(db::now());
+    store::update(conn, &membership.id, &changes)?;
+    my_profile(conn, event_id, account_id)
+}
+
+/// Turns the join code on (or rotates it); returns the new code.
+pub fn rotate_join_code(conn: &mut DbConn, event_id: &str) -> Result<String> {
+    let code = badges::random_symbols(JOIN_CODE_LEN);
+    event_store::set_join_code(conn, event_id, Some(&code))?;
+    Ok(code)
+}
+
+pub fn disable_join_code(conn: &mut DbConn, event_id: &str) -> Result<()> {
+    event_store::set_join_code(conn, event_id, None)?;
+    Ok(())
+}
+
+/// Makes the caller an attendee if `code` is the event's join code; joining twice is harmless.
+pub fn join(conn: &mut DbConn, event_id: &str, account_id: &str, code: &str) -> Result<Profile> {
+    let wanted = code.trim().to_uppercase();
+    let valid = event_store::find(conn, event_id)?
+        .and_then(|event| event.join_code)
+        .is_some_and(|current| current == wanted);
+    if !valid {
+        return Err(Error::forbidden(
+            "invalid_join_code",
+            "This join code does not open this event: ask an organizer for the current one.",
+        ));
+    }
+    if store::find_by_account(conn, event_id, account_id)?.is_none() {
+        add_member(conn, event_id, account_id, Role::Attendee, None)?;
+    }
+    my_profile(conn, event_id, account_id)
+}
+
+/// Makes the person with `email` an organizer (creating their account if needed) and tells them.
+pub fn add_organizer(
+    conn: &mut DbConn,
+    event_id: &str,
+    email: &Email,
+    public_url: &str,
+) -> Result<Profile> {
+    let account = accounts::find_or_create(conn, email)?;
+    match store::find_by_account(conn, event_id, &account.id)? {
+        Some((membership, _, _)) if Role::parse(&membership.role) == Role::Attendee => {
+            let changes = ProfileChanges {
+                role: Some(Role::Organizer.as_str()),
+                updated_at: Some(db::now()),
+                ..Default::default()
+            };
+            store::update(conn, &membership.id, &changes)?;
+        }
+        Some(_) => {}
+        None => {
+            add_member(conn, event_id, &account.id, Role::Organizer, Some(db::now()))?;
+        }
+    }
+    let event = event_store::find(conn, event_id)?.ok_or_else(event_not_found)?;
+    mail::queue(conn, &mail::templates::organizer_invitation(email, &event.name, public_url))?;
+    my_profile(conn, event_id, &account.id)
+}
+
+/// A page of the event's members, for organizers (everyone) or the directory (opted-in only).
+pub fn page(
+    conn: &mut DbConn,
+    event_id: &str,
+    directory_only: bool,
+    topic: Option<&str>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Profile>> {
+    let topic_id = match topic {
+        Some(slug) => Some(topics::choosable(conn, event_id)?.remove(slug).ok_or_else(|| {
+            Error::invalid_field("topic", format!("`{slug}` is not a topic of this event"))
+        })?),
+        None => None,
+    };
+    let filter = PageFilter { directory_only, topic_id: topic_id.as_deref(), ids: None };
+    let members = store::page(conn, event_id, &filter, after_id, limit)?;
+    with_topics(conn, members)
+}
+
+/// Aggregate numbers for organizers: never anyone's notes or contact details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub attendees: usize,
+    pub organizers: usize,
+    /// Members who were invited by email (imported or added as organizer).
+    pub invited: usize,
+    /// Members who have signed in (invited ones: since their invitation).
+    pub signed_in: usize,
+    pub in_directory: usize,
+    pub badges_rotated: i64,
+    pub topics: Vec<TopicStat>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TopicStat {
+    pub slug: String,
+    pub name: String,
+    pub archived: bool,
+    /// How many people can talk about it.
+    pub can_talk_about: i64,
+    /// How many people want to learn about it.
+    pub want_to_learn: i64,
+}
+
+pub fn stats(conn: &mut DbConn, event_id: &str) -> Result<Stats> {
+    let rows = store::count_rows(conn, event_id)?;
+    let counts = db::topics::choice_counts(conn, event_id)?;
+    let count = |topic_id: &str, kind: &str| {
+        counts.iter().find(|(t, k, _)| t == topic_id && k == kind).map_or(0, |(_, _, n)| *n)
+    };
+    let topics = db::topics::list(conn, event_id)?
+        .into_iter()
+        .map(|t| TopicStat {
+            can_talk_about: count(&t.id, CAN_TALK_ABOUT),
+            want_to_learn: count(&t.id, WANT_TO_LEARN),
+            archived: t.archived_at.is_some(),
+            slug: t.slug,
+            name: t.name,
+        })
+        .collect();
+    Ok(Stats {
+        attendees: rows.iter().filter(|r| r.role == Role::Attendee.as_str()).count(),
+        organizers: rows.iter().filter(|r| r.role == Role::Organizer.as_str()).count(),
+        invited: rows.iter().filter(|r| r.invited_at.is_some()).count(),
+        signed_in: rows
+            .iter()
+            .filter(|r| {
+                r.last_sign_in_at.is_some_and(|t| r.invited_at.is_none_or(|invited| t >= invited))
+            })
+            .count(),
+        in_directory: rows.iter().filter(|r| r.in_directory).count(),
+        badges_rotated: db::badges::count_revoked(conn, event_id)?,
+        topics,
+    })
+}

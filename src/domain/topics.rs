@@ -1,0 +1,269 @@
+//! Topics: seeded in bulk by organizers (an idempotent upsert by slug), chosen by attendees.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::topics::{self as store, Topic, TopicRow};
+use crate::db::{self, DbConn};
+use crate::error::{Error, FieldError, Result};
+
+pub const MAX_TOPICS: usize = 200;
+pub const MAX_PROMPTS: usize = 10;
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 1000;
+pub const PROMPT_LEN: std::ops::RangeInclusive<usize> = 10..=300;
+/// Placeholders a prompt may use; they are filled in for the person asked about.
+pub const PLACEHOLDERS: [&str; 2] = ["first_name", "topic"];
+/// Words that open a yes/no question ("Do you…?"), which ends a conversation instead of opening one.
+const CLOSED_OPENERS: [&str; 20] = [
+    "am", "are", "is", "was", "were", "do", "does", "did", "have", "has", "had", "can", "could",
+    "will", "would", "should", "shall", "may", "might", "must",
+];
+
+/// A valid topic as an organizer seeds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub prompts: Vec<String>,
+}
+
+/// Topic slugs: 1 to 64 lower-case letters, digits and single hyphens, e.g. `rust` or `machine-learning`.
+pub fn parse_slug(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !raw.starts_with('-')
+        && !raw.ends_with('-')
+        && !raw.contains("--");
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "`{raw}` is not a topic slug: use 1 to 64 lower-case letters, digits and single hyphens"
+        ))
+    }
+}
+
+/// An open question of 10 to 300 characters, ending in `?`, using only known placeholders.
+pub fn parse_prompt(raw: &str) -> Result<String, String> {
+    let prompt = raw.trim();
+    if !PROMPT_LEN.contains(&prompt.chars().count()) {
+        return Err(format!("must be {} to {} characters", PROMPT_LEN.start(), PROMPT_LEN.end()));
+    }
+    if !prompt.ends_with('?') {
+        return Err("must be a question ending in `?`, not a statement".to_owned());
+    }
+    let first_word = prompt.split_whitespace().next().unwrap_or_default().to_lowercase();
+    if CLOSED_OPENERS.contains(&first_word.as_str()) {
+        return Err(format!(
+            "is a yes/no question (it starts with `{first_word}`): ask an open one, with what, how or why"
+        ));
+    }
+    let mut rest = prompt;
+    while let Some(start) = rest.find(['{', '}']) {
+        if rest[start..].starts_with('}') {
+            return Err("has a `}` without a matching `{`".to_owned());
+        }
+        let Some(len) = rest[start..].find('}') else {
+            return Err("has a `{` without a matching `}`".to_owned());
+        };
+        let name = &rest[start + 1..start + len];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "uses the unknown placeholder `{{{name}}}`; known: {{first_name}}, {{topic}}"
+            ));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    Ok(prompt.to_owned())
+}
+
+/// Checks a whole seed list: every item valid, no slug twice, at most [`MAX_TOPICS`].
+pub fn parse_specs(
+    items: Vec<(String, String, Option<String>, Vec<String>)>,
+) -> Result<Vec<TopicSpec>> {
+    if items.len() > MAX_TOPICS {
+        return Err(Error::invalid_field(
+            "topics",
+            format!("at most {MAX_TOPICS} topics per event"),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut seen = HashMap::new();
+    let mut specs = Vec::with_capacity(items.len());
+    for (i, (slug, name, description, prompts)) in items.into_iter().enumerate() {
+        let field = |f: &str| format!("topics[{i}].{f}");
+        match parse_slug(&slug) {
+            Ok(slug) => {
+                if let Some(first) = seen.insert(slug.clone(), i) {
+                    errors.push(FieldError::new(
+                        field("slug"),
+                        format!("`{slug}` is also topics[{first}]"),
+                    ));
+                }
+            }
+            Err(message) => errors.push(FieldError::new(field("slug"), message)),
+        }
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_NAME {
+            errors.push(FieldError::new(
+                field("name"),
+                format!("must be 1 to {MAX_NAME} characters"),
+            ));
+        }
+        let description = description.unwrap_or_default().trim().to_owned();
+        if description.chars().count() > MAX_DESCRIPTION {
+            errors.push(FieldError::new(
+                field("description"),
+                format!("must be at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        if prompts.len() > MAX_PROMPTS {
+            errors.push(FieldError::new(
+                field("prompts"),
+                format!("at most {MAX_PROMPTS} prompts per topic"),
+            ));
+        }
+        let mut parsed = Vec::with_capacity(prompts.len());
+        for (j, prompt) in prompts.iter().enumerate() {
+            match parse_prompt(prompt) {
+                Ok(prompt) => parsed.push(prompt),
+                Err(message) => {
+                    errors.push(FieldError::new(field(&format!("prompts[{j}]")), message))
+                }
+            }
+        }
+        specs.push(TopicSpec { slug, name, description, prompts: parsed });
+    }
+    if errors.is_empty() { Ok(specs) } else { Err(Error::validation(errors)) }
+}
+
+/// What a seed changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Left out but chosen by someone: kept, hidden from new choices.
+    pub archived: usize,
+    /// Left out and chosen by nobody: removed.
+    pub deleted: usize,
+}
+
+/// Makes the event's topics match `specs`, in their order. Topics left out are deleted, or archived
+/// when someone chose them; sending an archived topic again restores it.
+pub fn seed(conn: &mut DbConn, event_id: &str, specs: &[TopicSpec]) -> Result<SeedReport> {
+    let now = db::now();
+    let existing: HashMap<String, Topic> =
+        store::list(conn, event_id)?.into_iter().map(|t| (t.slug.clone(), t)).collect();
+    let mut report = SeedReport::default();
+    for (position, spec) in specs.iter().enumerate() {
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let prompts = serde_json::to_string(&spec.prompts).map_err(Error::internal)?;
+        let row = |id, created_at| TopicRow {
+            id,
+            event_id,
+            slug: &spec.slug,
+            name: &spec.name,
+            description: &spec.description,
+            prompts: &prompts,
+            position,
+            archived_at: None,
+            created_at,
+            updated_at: now,
+        };
+        match existing.get(&spec.slug) {
+            Some(topic) if same(topic, spec, &prompts, position) => report.unchanged += 1,
+            Some(topic) => {
+                store::update(conn, &row(&topic.id, topic.created_at))?;
+                report.updated += 1;
+            }
+            None => {
+                store::insert(conn, &row(&db::new_id(), now))?;
+                report.created += 1;
+            }
+        }
+    }
+    let kept: HashSet<&str> = specs.iter().map(|s| s.slug.as_str()).collect();
+    let chosen: HashSet<String> = store::chosen_ids(conn, event_id)?.into_iter().collect();
+    let mut to_delete = Vec::new();
+    for topic in
+        existing.values().filter(|t| !kept.contains(t.slug.as_str()) && t.archived_at.is_none())
+    {
+        if chosen.contains(&topic.id) {
+            store::update(
+                conn,
+                &TopicRow {
+                    id: &topic.id,
+                    event_id,
+                    slug: &topic.slug,
+                    name: &topic.name,
+                    description: &topic.description,
+                    prompts: &topic.prompts,
+                    position: topic.position,
+                    archived_at: Some(now),
+                    created_at: topic.created_at,
+                    updated_at: now,
+                },
+            )?;
+            report.archived += 1;
+        } else {
+            to_delete.push(topic.id.clone());
+        }
+    }
+    report.deleted = store::delete(conn, &to_delete)?;
+    Ok(report)
+}
+
+fn same(topic: &Topic, spec: &TopicSpec, prompts: &str, position: i32) -> bool {
+    topic.archived_at.is_none()
+        && topic.name == spec.name
+        && topic.description == spec.description
+        && topic.prompts == prompts
+        && topic.position == position
+}
+
+/// The prompts of a stored topic.
+pub fn prompts_of(topic: &Topic) -> Vec<String> {
+    serde_json::from_str(&topic.prompts).unwrap_or_default()
+}
+
+/// The event's topics that can be chosen now, by slug.
+pub fn choosable(conn: &mut DbConn, event_id: &str) -> Result<HashMap<String, String>> {
+    Ok(store::list(conn, event_id)?
+        .into_iter()
+        .filter(|t| t.archived_at.is_none())
+        .map(|t| (t.slug, t.id))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_questions_with_known_placeholders_are_prompts() {
+        assert_eq!(
+            parse_prompt(" What got you into {topic}, {first_name}? "),
+            Ok("What got you into {topic}, {first_name}?".to_owned())
+        );
+    }
+
+    #[test]
+    fn statements_yes_no_questions_and_unknown_placeholders_are_not() {
+        assert!(parse_prompt("Tell me about your work.").unwrap_err().contains("question"));
+        assert!(parse_prompt("Do you like {topic}?").unwrap_err().contains("yes/no"));
+        assert!(parse_prompt("What is {company} building?").unwrap_err().contains("{company}"));
+        assert!(parse_prompt("What is {topic building?").is_err());
+        assert!(parse_prompt("Why?").is_err());
+    }
+
+    #[test]
+    fn slugs_are_lower_case_without_spaces() {
+        assert!(parse_slug("machine-learning").is_ok());
+        for bad in ["Rust", "machine learning", "", "-x", "a--b", "ü"] {
+            assert!(parse_slug(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Badges: QR codes a real decoder reads back, rotation, and the printable sheet.
+
+use std::process::Command;
+
+use awc::http::StatusCode;
+use diesel::prelude::*;
+use hallway::db::schema::badges;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{Backend, decode_qr_codes, spawn_app, unique_email};
+
+both_backends!(
+    my_badge_png_decodes_to_my_code_at_level_q_version_4_or_lower,
+    rotating_a_badge_revokes_the_old_code_at_once,
+    the_badge_sheet_prints_every_badge_readable_by_a_qr_decoder,
+    badges_of_others_are_for_organizers_only,
+);
+
+/// rqrr reports the error-correction level as the two format bits: L = 1, M = 0, Q = 3, H = 2.
+const LEVEL_Q: u16 = 3;
+const LETTER: (f32, f32) = (612.0, 792.0);
+const A4: (f32, f32) = (595.28, 841.89);
+
+async fn my_badge_png_decodes_to_my_code_at_level_q_version_4_or_lower(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let ada = app.sign_in("ada").await;
+    app.join(&org, &ada, &event).await;
+    let token = Some(ada.access_token.as_str());
+
+    let badge = app.get(&format!("/v1/events/{event}/me/badge"), token).await;
+    assert_eq!(badge.status, StatusCode::OK, "{}", badge.body);
+    let code = badge.body["code"].as_str().unwrap();
+    assert!(
+        code.len() == 20 && code.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        "{code}"
+    );
+    let png = app.get(badge.body["png_url"].as_str().unwrap(), token).await;
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    let decoded = decode_qr_codes(&png.raw);
+    assert_eq!(decoded.len(), 1);
+    let (content, version, level) = &decoded[0];
+    assert_eq!(content, code);
+    assert!(*version <= 4, "QR version {version}");
+    assert_eq!(*level, LEVEL_Q);
+
+    let svg = app.get(badge.body["svg_url"].as_str().unwrap(), token).await;
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(String::from_utf8_lossy(&svg.raw).contains("<svg"));
+}
+
+async fn rotating_a_badge_revokes_the_old_code_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let ada = app.sign_in("ada").await;
+    let attendee_id =
+        app.join(&org, &ada, &event).await["attendee_id"].as_str().unwrap().to_owned();
+    let old = app.get(&format!("/v1/events/{event}/me/badge"), Some(&ada.access_token)).await.body
+        ["code"]
+        .clone();
+
+    let rotated = app
+        .post(
+            &format!("/v1/events/{event}/attendees/{attendee_id}/badge/rotate"),
+            Some(&org.access_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    assert_ne!(rotated.body["code"], old);
+    let mine = app.get(&format!("/v1/events/{event}/me/badge"), Some(&ada.access_token)).await;
+    assert_eq!(mine.body["code"], rotated.body["code"]);
+    let old_code = old.as_str().unwrap().to_owned();
+    let revoked: Option<chrono::NaiveDateTime> = app.query(|conn| {
+        badges::table.filter(badges::code.eq(&old_code)).select(badges::revoked_at).first(conn)
+    });
+    assert!(revoked.is_some(), "the old code is revoked");
+    let stats = app.get(&format!("/v1/events/{event}/stats"), Some(&org.access_token)).await;
+    assert_eq!(stats.body["badges_rotated"], 1);
+}
+
+/// Renders each page of a PDF to PNG with poppler's pdftoppm (scripts/test installs it).
+fn render_pdf(pdf: &[u8]) -> Vec<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("hallway-sheet-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sheet.pdf"), pdf).unwrap();
+    let status = Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png", "sheet.pdf", "page"])
+        .current_dir(&dir)
+        .status()
+        .expect("pdftoppm (Debian's poppler-utils; scripts/test installs it)");
+    assert!(status.success());
+    let mut pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    pages.sort();
+    let images = pages.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    images
+}
+
+/// Cuts a rendered page of `paper` size (points) into its eight cards (2 × 4 inside a 28 pt margin), as PNGs: one QR
+/// code per image, as a scanner would see one badge at a time.
+fn cards(page: &[u8], (paper_w, paper_h): (f32, f32)) -> Vec<Vec<u8>> {
+    let image = image::load_from_memory(page).unwrap().to_luma8();
+    let (width, height) = (image.width() as f32, image.height() as f32);
+    let (margin_x, margin_y) = (28.0 / paper_w * width, 28.0 / paper_h * height);
+    let (card_w, card_h) = ((width - 2.0 * margin_x) / 2.0, (height - 2.0 * margin_y) / 4.0);
+    let mut cards = Vec::new();
+    for row in 0..4 {
+        for col in 0..2 {
+            let (x, y) = (margin_x + col as f32 * card_w, margin_y + row as f32 * card_h);
+            let card =
+                image::imageops::crop_imm(&image, x as u32, y as u32, card_w as u32, card_h as u32)
+                    .to_image();
+            let mut png = std::io::Cursor::new(Vec::new());
+            card.write_to(&mut png, image::ImageFormat::Png).unwrap();
+            cards.push(png.into_inner());
+        }
+    }
+    cards
+}
+
+async fn the_badge_sheet_prints_every_badge_readable_by_a_qr_decoder(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    app.seed_topics(&org, &event, json!([{ "slug": "rust", "name": "Rust" }])).await;
+    let mut csv = String::from("email,name,company,topics\n");
+    for i in 0..9 {
+        let topics = if i < 2 { "rust" } else { "" };
+        csv.push_str(&format!(
+            "{},Person {i},Company {i},{topics}\n",
+            unique_email(&format!("p{i}"))
+        ));
+    }
+    assert_eq!(app.import_csv(&org, &event, csv.as_bytes()).await.status, StatusCode::OK);
+    let list = app.get(&format!("/v1/events/{event}/attendees"), Some(&org.access_token)).await;
+    let mut expected = Vec::new();
+    for person in list.body["items"].as_array().unwrap() {
+        let id = person["attendee_id"].as_str().unwrap();
+        let badge = app
+            .get(&format!("/v1/events/{event}/attendees/{id}/badge"), Some(&org.access_token))
+            .await;
+        expected.push(badge.body["code"].as_str().unwrap().to_owned());
+    }
+    expected.sort();
+
+    let sheet = app
+        .get(&format!("/v1/events/{event}/badge-sheet?paper=letter"), Some(&org.access_token))
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert_eq!(sheet.header("content-type"), Some("application/pdf"));
+    let pages = render_pdf(&sheet.raw);
+    assert_eq!(pages.len(), 2, "10 badges at 8 a page");
+    let mut printed: Vec<String> = pages
+        .iter()
+        .flat_map(|p| cards(p, LETTER))
+        .flat_map(|card| decode_qr_codes(&card))
+        .map(|(code, _, _)| code)
+        .collect();
+    printed.sort();
+    assert_eq!(printed, expected, "every badge on the sheet scans to its code");
+
+    let rust_only = app
+        .get(&format!("/v1/events/{event}/badge-sheet?topic=rust"), Some(&org.access_token))
+        .await;
+    let pages = render_pdf(&rust_only.raw);
+    let printed: Vec<_> =
+        pages.iter().flat_map(|p| cards(p, A4)).flat_map(|card| decode_qr_codes(&card)).collect();
+    assert_eq!(
+        printed.len(),
+        2,
+        "A4 is the default paper, and the filter keeps the two Rust people"
+    );
+    let bad_paper =
+        app.get(&format!("/v1/events/{event}/badge-sheet?paper=a3"), Some(&org.access_token)).await;
+    assert_eq!(bad_paper.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_paper.body["errors"][0]["field"], "paper");
+}
+
+async fn badges_of_others_are_for_organizers_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let ada = app.sign_in("ada").await;
+    let bob = app.sign_in("bob").await;
+    let ada_id = app.join(&org, &ada, &event).await["attendee_id"].as_str().unwrap().to_owned();
+    app.join(&org, &bob, &event).await;
+    let (other_org, other_event) = app.organizer_with_event().await;
+
+    for path in [
+        format!("/v1/events/{event}/attendees/{ada_id}/badge"),
+        format!("/v1/events/{event}/attendees/{ada_id}/badge.png"),
+        format!("/v1/events/{event}/badge-sheet"),
+        format!("/v1/events/{event}/stats"),
+    ] {
+        let by_bob = app.get(&path, Some(&bob.access_token)).await;
+        assert_eq!(by_bob.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(by_bob.problem_code(), "organizer_only");
+        let by_other = app.get(&path, Some(&other_org.access_token)).await;
+        assert_eq!(by_other.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let rotate = app
+        .post(
+            &format!("/v1/events/{event}/attendees/{ada_id}/badge/rotate"),
+            Some(&bob.access_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(rotate.status, StatusCode::FORBIDDEN);
+    let cross = app
+        .get(
+            &format!("/v1/events/{other_event}/attendees/{ada_id}/badge"),
+            Some(&other_org.access_token),
+        )
+        .await;
+    assert_eq!(
+        cross.status,
+        StatusCode::NOT_FOUND,
+        "an attendee of event A is not found through event B"
+    );
+    assert_eq!(cross.problem_code(), "attendee_not_found");
+}

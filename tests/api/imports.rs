@@ -1,0 +1,268 @@
+//! Attendee import from CSV and JSON: per-row results, idempotent by email, one invitation each.
+
+use awc::http::{Method, StatusCode};
+use diesel::prelude::*;
+use hallway::db::schema::{accounts, memberships, outbox};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Session, TestApp, spawn_app, unique_email};
+
+both_backends!(
+    a_csv_import_creates_attendees_with_badges_and_invites_each_once,
+    bad_rows_are_rejected_with_line_and_reason_and_never_block_good_ones,
+    a_bad_file_is_refused_whole_and_imports_nothing,
+    a_json_import_reports_each_item,
+    a_failure_mid_import_leaves_no_partial_row,
+    attendees_and_other_events_organizers_cannot_import,
+);
+
+fn statuses(report: &Value) -> Vec<(u64, String)> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn reasons(report: &Value) -> Vec<String> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["reason"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn counts(app: &TestApp, event: &str) -> (i64, i64, i64) {
+    let event = event.to_owned();
+    (
+        app.query(|conn| {
+            memberships::table.filter(memberships::event_id.eq(&event)).count().get_result(conn)
+        }),
+        app.query(|conn| accounts::table.count().get_result(conn)),
+        app.query(|conn| {
+            outbox::table.filter(outbox::kind.eq("attendee_invitation")).count().get_result(conn)
+        }),
+    )
+}
+
+async fn attendees(app: &TestApp, org: &Session, event: &str) -> Vec<Value> {
+    let list =
+        app.get(&format!("/v1/events/{event}/attendees?limit=100"), Some(&org.access_token)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    list.body["items"].as_array().unwrap().clone()
+}
+
+async fn a_csv_import_creates_attendees_with_badges_and_invites_each_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    app.seed_topics(
+        &org,
+        &event,
+        json!([{ "slug": "rust", "name": "Rust" }, { "slug": "go", "name": "Go" }]),
+    )
+    .await;
+    let (ada, bob) = (unique_email("ada"), unique_email("bob"));
+    // A BOM, mixed line endings and a quoted comma, as spreadsheets write them.
+    let csv = format!(
+        "\u{feff}Email,Name,Company,Topics,Want to learn\r\n{ada},\"Lovelace, Ada\",Analytical Engines,rust;go,\n{bob},Bob,,,rust\r\n"
+    );
+
+    let report = app.import_csv(&org, &event, csv.as_bytes()).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(statuses(&report.body), [(2, "created".to_owned()), (3, "created".to_owned())]);
+    for email in [&ada, &bob] {
+        let invitation = app.nth_mail(email, 1).await;
+        assert!(invitation.subject().unwrap().starts_with("You're invited to RustConf 2026"));
+    }
+    let people = attendees(&app, &org, &event).await;
+    let ada_profile = people.iter().find(|p| p["email"] == ada.as_str()).unwrap();
+    assert_eq!(ada_profile["name"], "Lovelace, Ada");
+    assert_eq!(ada_profile["can_talk_about"], json!(["rust", "go"]));
+    let ada_id = ada_profile["attendee_id"].as_str().unwrap();
+    assert_eq!(ada_id, report.body["rows"][0]["attendee_id"]);
+    let badge = app
+        .get(&format!("/v1/events/{event}/attendees/{ada_id}/badge"), Some(&org.access_token))
+        .await;
+    assert_eq!(badge.status, StatusCode::OK);
+    assert_eq!(badge.body["code"].as_str().unwrap().len(), 20);
+
+    let again = app.import_csv(&org, &event, csv.as_bytes()).await;
+    assert_eq!(statuses(&again.body), [(2, "unchanged".to_owned()), (3, "unchanged".to_owned())]);
+    let changed =
+        app.import_csv(&org, &event, format!("email,company\n{bob},Bobco\n").as_bytes()).await;
+    assert_eq!(statuses(&changed.body), [(2, "updated".to_owned())]);
+    assert_eq!(counts(&app, &event), (3, 3, 2), "no duplicate people, no second invitation");
+    let people = attendees(&app, &org, &event).await;
+    let bob_profile = people.iter().find(|p| p["email"] == bob.as_str()).unwrap();
+    assert_eq!(
+        (bob_profile["name"].as_str(), bob_profile["company"].as_str()),
+        (Some("Bob"), Some("Bobco")),
+        "empty cells left fields alone"
+    );
+}
+
+async fn bad_rows_are_rejected_with_line_and_reason_and_never_block_good_ones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let (other_org, other_event) = app.organizer_with_event().await;
+    app.seed_topics(&org, &event, json!([{ "slug": "rust", "name": "Rust" }])).await;
+    app.seed_topics(&other_org, &other_event, json!([{ "slug": "elixir", "name": "Elixir" }]))
+        .await;
+    let good = unique_email("good");
+    let mut csv = b"email,name,topics\n".to_vec();
+    csv.extend_from_slice(format!("{good},Good,rust\nnot-an-email,X,\n").as_bytes());
+    csv.extend_from_slice(b"renee@example.org,Ren\xe9e,\n");
+    csv.extend_from_slice(
+        format!("{},Y,elixir\n{good},Again,\nz@example.org,Z\n", unique_email("topic")).as_bytes(),
+    );
+
+    let report = app.import_csv(&org, &event, &csv).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let lines: Vec<_> = statuses(&report.body);
+    assert_eq!(
+        lines,
+        [
+            (2, "created"),
+            (3, "rejected"),
+            (4, "rejected"),
+            (5, "rejected"),
+            (6, "rejected"),
+            (7, "rejected")
+        ]
+        .map(|(l, s)| (l, s.to_owned()))
+    );
+    let reasons = reasons(&report.body);
+    assert!(reasons[0].contains("email"), "{reasons:?}");
+    assert!(reasons[1].contains("UTF-8"), "{reasons:?}");
+    assert!(
+        reasons[2].contains("`elixir` is not a topic of this event"),
+        "another event's topic is unknown here: {reasons:?}"
+    );
+    assert!(reasons[3].contains("duplicate of line 2"), "{reasons:?}");
+    assert!(reasons[4].contains("2 fields"), "{reasons:?}");
+    assert_eq!(
+        (report.body["created"].as_u64(), report.body["rejected"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(counts(&app, &event).0, 2);
+}
+
+async fn a_bad_file_is_refused_whole_and_imports_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let before = counts(&app, &event);
+    let mut too_many = String::from("email\n");
+    for i in 0..10_001 {
+        too_many.push_str(&format!("person{i}@example.org\n"));
+    }
+    for (body, code) in [
+        (b"emial,name\nx@example.org,X\n".to_vec(), "invalid_csv_header"),
+        (b"email,name,shoe_size\nx@example.org,X,44\n".to_vec(), "invalid_csv_header"),
+        (Vec::new(), "empty_import"),
+        (b"email,name\n".to_vec(), "empty_import"),
+        (too_many.into_bytes(), "too_many_rows"),
+    ] {
+        let response = app.import_csv(&org, &event, &body).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(response.problem_code(), code);
+    }
+    let path = format!("/v1/events/{event}/attendee-imports");
+    let wrong_shape = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&org.access_token),
+            Some(("application/json", br#"[{"email":"x@example.org"}]"#.to_vec())),
+        )
+        .await;
+    assert_eq!(wrong_shape.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_shape.problem_code(), "invalid_body");
+    let not_json = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&org.access_token),
+            Some(("application/json", b"{\"attendees\": [".to_vec())),
+        )
+        .await;
+    assert_eq!(not_json.problem_code(), "malformed_json");
+    let excel = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&org.access_token),
+            Some(("application/vnd.ms-excel", b"email\n".to_vec())),
+        )
+        .await;
+    assert_eq!(excel.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = app
+        .send(
+            Method::POST,
+            &path,
+            Some(&org.access_token),
+            Some(("text/csv", vec![b'a'; 11 * 1024 * 1024])),
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(counts(&app, &event), before);
+}
+
+async fn a_json_import_reports_each_item(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    app.seed_topics(&org, &event, json!([{ "slug": "rust", "name": "Rust" }])).await;
+    let ada = unique_email("ada");
+    let body = json!({ "attendees": [
+        { "email": ada, "name": "Ada", "topics": ["rust"], "want_to_learn": [] },
+        { "email": "x@example.org", "topics": "rust" },
+        { "name": "No Email" }
+    ]});
+    let path = format!("/v1/events/{event}/attendee-imports");
+    let report = app.post(&path, Some(&org.access_token), &body).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(
+        statuses(&report.body),
+        [(1, "created"), (2, "rejected"), (3, "rejected")].map(|(l, s)| (l, s.to_owned()))
+    );
+    assert_eq!(reasons(&report.body), ["`topics` must be an array of topic slugs", "has no email"]);
+}
+
+async fn a_failure_mid_import_leaves_no_partial_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let before = counts(&app, &event);
+    // Make the import fail after it has written accounts and memberships: badges cannot be stored.
+    app.query(|conn| diesel::sql_query("DROP TABLE badges").execute(conn));
+
+    let csv = format!("email\n{}\n{}\n", unique_email("a"), unique_email("b"));
+    let response = app.import_csv(&org, &event, csv.as_bytes()).await;
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.problem_code(), "internal");
+    assert!(
+        !response.body["detail"].as_str().unwrap().contains("badges"),
+        "no SQL in error bodies"
+    );
+    assert_eq!(counts(&app, &event), before, "nothing of the failed import remains");
+}
+
+async fn attendees_and_other_events_organizers_cannot_import(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let attendee = app.sign_in("attendee").await;
+    app.join(&org, &attendee, &event).await;
+    let (other_org, _) = app.organizer_with_event().await;
+    let csv = format!("email\n{}\n", unique_email("x"));
+
+    let by_attendee = app.import_csv(&attendee, &event, csv.as_bytes()).await;
+    assert_eq!(by_attendee.status, StatusCode::FORBIDDEN);
+    assert_eq!(by_attendee.problem_code(), "organizer_only");
+    let by_other = app.import_csv(&other_org, &event, csv.as_bytes()).await;
+    assert_eq!(by_other.status, StatusCode::NOT_FOUND);
+    let list =
+        app.get(&format!("/v1/events/{event}/attendees"), Some(&attendee.access_token)).await;
+    assert_eq!(list.status, StatusCode::FORBIDDEN);
+    assert_eq!(counts(&app, &event).0, 2);
+}
