@@ -1,0 +1,226 @@
+//! Hallway's load benchmarks, run against a release build of the server in its own process:
+//!
+//!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
+//!     cargo bench --bench load -- import     # one scenario
+//!
+//! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
+//! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+//! dropped afterwards), drives it over HTTP on loopback, and reads the server's peak RSS (VmHWM)
+//! from /proc. Results go to stdout as a Markdown table for BENCHMARKS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+use serde_json::{Value, json};
+
+const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
+const ATTENDEES: usize = 10_000;
+
+struct Server {
+    child: Child,
+    base: String,
+    mail_dir: PathBuf,
+    database: Database,
+}
+
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("HALLWAY_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Server {
+    fn start(backend: &str) -> Self {
+        let id = format!("hallway_bench_{}", uuid::Uuid::new_v4().simple());
+        let (database, url) = if backend == "sqlite" {
+            let path = std::env::temp_dir().join(format!("{id}.db"));
+            let url = format!("sqlite://{}", path.display());
+            (Database::Sqlite(path), url)
+        } else {
+            let admin = postgres_admin_url();
+            let mut conn = PgConnection::establish(&admin).expect("PostgreSQL for the benchmark");
+            diesel::sql_query(format!("CREATE DATABASE {id}")).execute(&mut conn).unwrap();
+            let (base, query) = admin.split_once('?').unwrap_or((&admin, ""));
+            let server = base.rsplit_once('/').unwrap().0;
+            (Database::Postgres(id.clone()), format!("{server}/{id}?{query}"))
+        };
+        let mail_dir = std::env::temp_dir().join(format!("{id}-mail"));
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_hallway"))
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("HALLWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("HALLWAY_MAIL", format!("file://{}", mail_dir.display()))
+            .env("HALLWAY_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let server = Self { child, base: format!("http://127.0.0.1:{port}"), mail_dir, database };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// The server's peak resident set size so far, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.mail_dir);
+        match &self.database {
+            Database::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Database::Postgres(name) => {
+                if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                }
+            }
+        }
+    }
+}
+
+struct Client {
+    http: awc::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    async fn send(&self, method: awc::http::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = match body {
+            Some((content_type, bytes)) => request.insert_header(("Content-Type", content_type)).send_body(bytes).await,
+            None => request.send().await,
+        }
+        .expect("request");
+        let bytes = response.body().limit(64 * 1024 * 1024).await.expect("body");
+        (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn json(&self, method: awc::http::Method, path: &str, body: &Value) -> (u16, Value) {
+        self.send(method, path, Some(("application/json", body.to_string().into_bytes()))).await
+    }
+}
+
+/// Signs in through the real flow, reading the code from the development mail folder.
+async fn sign_in(server: &Server, email: &str) -> Client {
+    let http = awc::Client::builder().timeout(Duration::from_secs(600)).finish();
+    let mut client = Client { http, base: server.base.clone(), token: None };
+    let (status, _) = client.json(awc::http::Method::POST, "/v1/auth/email-codes", &json!({ "email": email })).await;
+    assert_eq!(status, 202);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(code) = find_code(&server.mail_dir) {
+            break code;
+        }
+        assert!(Instant::now() < deadline, "no sign-in email");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (status, body) =
+        client.json(awc::http::Method::POST, "/v1/auth/tokens", &json!({ "email": email, "code": code })).await;
+    assert_eq!(status, 200, "{body}");
+    client.token = body["access_token"].as_str().map(str::to_owned);
+    client
+}
+
+fn find_code(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        text.lines().find_map(|l| l.strip_prefix("Subject: Your Hallway sign-in code: ").map(str::to_owned))
+    })
+}
+
+/// 10,000 attendees with names, companies, headlines and two topics each, invitations queued.
+async fn import(backend: &str) -> Vec<(String, String)> {
+    let server = Server::start(backend);
+    let org = sign_in(&server, "organizer@example.org").await;
+    let (status, event) = org
+        .json(awc::http::Method::POST, "/v1/events", &json!({
+            "name": "BenchConf", "slug": "benchconf", "starts_at": "2026-09-08T09:00:00Z",
+            "ends_at": "2026-09-10T18:00:00Z", "time_zone": "Europe/Berlin"
+        }))
+        .await;
+    assert_eq!(status, 201, "{event}");
+    let event_id = event["id"].as_str().unwrap().to_owned();
+    let topics: Vec<Value> = (0..20).map(|i| json!({ "slug": format!("topic-{i}"), "name": format!("Topic {i}") })).collect();
+    let (status, _) = org.json(awc::http::Method::PUT, &format!("/v1/events/{event_id}/topics"), &json!({ "topics": topics })).await;
+    assert_eq!(status, 200);
+
+    let mut csv = String::from("email,name,company,headline,topics,want_to_learn\n");
+    for i in 0..ATTENDEES {
+        csv.push_str(&format!(
+            "person{i}@example.org,Person {i},\"Company {}, Inc.\",Builds things,topic-{};topic-{},topic-{}\n",
+            i % 500,
+            i % 20,
+            (i + 7) % 20,
+            (i + 3) % 20
+        ));
+    }
+    let path = format!("/v1/events/{event_id}/attendee-imports");
+    let started = Instant::now();
+    let (status, report) = org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.clone().into_bytes()))).await;
+    let first = started.elapsed();
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"].as_u64(), Some(ATTENDEES as u64), "every row created");
+    let started = Instant::now();
+    let (status, again) = org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.into_bytes()))).await;
+    let second = started.elapsed();
+    assert_eq!(status, 200);
+    assert_eq!(again["unchanged"].as_u64(), Some(ATTENDEES as u64), "a re-import changes nothing");
+    let (_, stats) = org.send(awc::http::Method::GET, &format!("/v1/events/{event_id}/stats"), None).await;
+    assert_eq!(stats["invited"].as_u64(), Some(ATTENDEES as u64), "one invitation each");
+    let rss = server.peak_rss_mib();
+    vec![
+        (format!("import {ATTENDEES} attendees, {backend}"), format!("{:.2} s", first.as_secs_f64())),
+        (format!("re-import (all unchanged), {backend}"), format!("{:.2} s", second.as_secs_f64())),
+        (format!("server peak RSS, {backend}"), format!("{rss:.0} MiB")),
+    ]
+}
+
+fn main() {
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let mut results = Vec::new();
+    let system = actix_web::rt::System::new();
+    for backend in ["sqlite", "postgres"] {
+        if wanted("import") {
+            results.extend(system.block_on(import(backend)));
+        }
+    }
+    println!("\n| measurement | result |\n|---|---|");
+    for (name, value) in results {
+        println!("| {name} | {value} |");
+    }
+}
