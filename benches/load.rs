@@ -32,8 +32,9 @@ enum Database {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("HALLWAY_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned())
+    std::env::var("HALLWAY_BENCH_POSTGRES_URL").unwrap_or_else(|_| {
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
+    })
 }
 
 fn free_port() -> u16 {
@@ -78,7 +79,8 @@ impl Server {
 
     /// The server's peak resident set size so far, in MiB.
     fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let kib: f64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -101,7 +103,9 @@ impl Drop for Server {
             }
             Database::Postgres(name) => {
                 if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
                 }
             }
         }
@@ -115,13 +119,20 @@ struct Client {
 }
 
 impl Client {
-    async fn send(&self, method: awc::http::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+    async fn send(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }
         let mut response = match body {
-            Some((content_type, bytes)) => request.insert_header(("Content-Type", content_type)).send_body(bytes).await,
+            Some((content_type, bytes)) => {
+                request.insert_header(("Content-Type", content_type)).send_body(bytes).await
+            }
             None => request.send().await,
         }
         .expect("request");
@@ -138,7 +149,9 @@ impl Client {
 async fn sign_in(server: &Server, email: &str) -> Client {
     let http = awc::Client::builder().timeout(Duration::from_secs(600)).finish();
     let mut client = Client { http, base: server.base.clone(), token: None };
-    let (status, _) = client.json(awc::http::Method::POST, "/v1/auth/email-codes", &json!({ "email": email })).await;
+    let (status, _) = client
+        .json(awc::http::Method::POST, "/v1/auth/email-codes", &json!({ "email": email }))
+        .await;
     assert_eq!(status, 202);
     let deadline = Instant::now() + Duration::from_secs(30);
     let code = loop {
@@ -148,8 +161,9 @@ async fn sign_in(server: &Server, email: &str) -> Client {
         assert!(Instant::now() < deadline, "no sign-in email");
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     };
-    let (status, body) =
-        client.json(awc::http::Method::POST, "/v1/auth/tokens", &json!({ "email": email, "code": code })).await;
+    let (status, body) = client
+        .json(awc::http::Method::POST, "/v1/auth/tokens", &json!({ "email": email, "code": code }))
+        .await;
     assert_eq!(status, 200, "{body}");
     client.token = body["access_token"].as_str().map(str::to_owned);
     client
@@ -158,7 +172,8 @@ async fn sign_in(server: &Server, email: &str) -> Client {
 fn find_code(dir: &Path) -> Option<String> {
     std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
         let text = std::fs::read_to_string(entry.path()).ok()?;
-        text.lines().find_map(|l| l.strip_prefix("Subject: Your Hallway sign-in code: ").map(str::to_owned))
+        text.lines()
+            .find_map(|l| l.strip_prefix("Subject: Your Hallway sign-in code: ").map(str::to_owned))
     })
 }
 
@@ -167,15 +182,27 @@ async fn import(backend: &str) -> Vec<(String, String)> {
     let server = Server::start(backend);
     let org = sign_in(&server, "organizer@example.org").await;
     let (status, event) = org
-        .json(awc::http::Method::POST, "/v1/events", &json!({
-            "name": "BenchConf", "slug": "benchconf", "starts_at": "2026-09-08T09:00:00Z",
-            "ends_at": "2026-09-10T18:00:00Z", "time_zone": "Europe/Berlin"
-        }))
+        .json(
+            awc::http::Method::POST,
+            "/v1/events",
+            &json!({
+                "name": "BenchConf", "slug": "benchconf", "starts_at": "2026-09-08T09:00:00Z",
+                "ends_at": "2026-09-10T18:00:00Z", "time_zone": "Europe/Berlin"
+            }),
+        )
         .await;
     assert_eq!(status, 201, "{event}");
     let event_id = event["id"].as_str().unwrap().to_owned();
-    let topics: Vec<Value> = (0..20).map(|i| json!({ "slug": format!("topic-{i}"), "name": format!("Topic {i}") })).collect();
-    let (status, _) = org.json(awc::http::Method::PUT, &format!("/v1/events/{event_id}/topics"), &json!({ "topics": topics })).await;
+    let topics: Vec<Value> = (0..20)
+        .map(|i| json!({ "slug": format!("topic-{i}"), "name": format!("Topic {i}") }))
+        .collect();
+    let (status, _) = org
+        .json(
+            awc::http::Method::PUT,
+            &format!("/v1/events/{event_id}/topics"),
+            &json!({ "topics": topics }),
+        )
+        .await;
     assert_eq!(status, 200);
 
     let mut csv = String::from("email,name,company,headline,topics,want_to_learn\n");
@@ -190,20 +217,27 @@ async fn import(backend: &str) -> Vec<(String, String)> {
     }
     let path = format!("/v1/events/{event_id}/attendee-imports");
     let started = Instant::now();
-    let (status, report) = org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.clone().into_bytes()))).await;
+    let (status, report) = org
+        .send(awc::http::Method::POST, &path, Some(("text/csv", csv.clone().into_bytes())))
+        .await;
     let first = started.elapsed();
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"].as_u64(), Some(ATTENDEES as u64), "every row created");
     let started = Instant::now();
-    let (status, again) = org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.into_bytes()))).await;
+    let (status, again) =
+        org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.into_bytes()))).await;
     let second = started.elapsed();
     assert_eq!(status, 200);
     assert_eq!(again["unchanged"].as_u64(), Some(ATTENDEES as u64), "a re-import changes nothing");
-    let (_, stats) = org.send(awc::http::Method::GET, &format!("/v1/events/{event_id}/stats"), None).await;
+    let (_, stats) =
+        org.send(awc::http::Method::GET, &format!("/v1/events/{event_id}/stats"), None).await;
     assert_eq!(stats["invited"].as_u64(), Some(ATTENDEES as u64), "one invitation each");
     let rss = server.peak_rss_mib();
     vec![
-        (format!("import {ATTENDEES} attendees, {backend}"), format!("{:.2} s", first.as_secs_f64())),
+        (
+            format!("import {ATTENDEES} attendees, {backend}"),
+            format!("{:.2} s", first.as_secs_f64()),
+        ),
         (format!("re-import (all unchanged), {backend}"), format!("{:.2} s", second.as_secs_f64())),
         (format!("server peak RSS, {backend}"), format!("{rss:.0} MiB")),
     ]
