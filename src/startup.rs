@@ -24,6 +24,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Wakes the worker when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
+    /// Scans per person: 10 a second, in bursts of up to 30.
+    pub scan_limits: http::Buckets,
 }
 
 pub struct Application {
@@ -57,6 +59,7 @@ impl Application {
             db,
             config,
             outbox_wake,
+            scan_limits: http::Buckets::new(30, 10),
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;

@@ -78,3 +78,11 @@ pub fn insert_many(conn: &mut DbConn, new: &[NewAccount<'_>]) -> QueryResult<()>
 pub fn record_sign_in(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id)).set(accounts::last_sign_in_at.eq(now)).execute(conn)
 }
+
+/// Deletes an account; its memberships, badges, connections (both sides), scans, notes and
+/// tokens go with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConn, id: &str, email: &str) -> QueryResult<usize> {
+    use super::schema::email_codes;
+    diesel::delete(email_codes::table.filter(email_codes::email.eq(email))).execute(conn)?;
+    diesel::delete(accounts::table.find(id)).execute(conn)
+}

@@ -217,3 +217,12 @@ pub fn count_rows(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<CountRow
         ))
         .load(conn)
 }
+
+/// Members by membership id.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Member>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(super::BATCH_ROWS) {
+        found.extend(members!().filter(memberships::id.eq_any(chunk)).load(conn)?);
+    }
+    Ok(found)
+}

@@ -107,3 +107,30 @@ pub fn set_join_code(conn: &mut DbConn, event_id: &str, code: Option<&str>) -> Q
 pub fn update(conn: &mut DbConn, event_id: &str, changes: &EventChanges) -> QueryResult<usize> {
     diesel::update(events::table.find(event_id)).set(changes).execute(conn)
 }
+
+/// Events created by `account_id`, each with another organizer who could take it over, if any.
+pub fn created_by(
+    conn: &mut DbConn,
+    account_id: &str,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    let created: Vec<String> =
+        events::table.filter(events::created_by.eq(account_id)).select(events::id).load(conn)?;
+    let mut handover = Vec::with_capacity(created.len());
+    for event_id in created {
+        let successor = memberships::table
+            .filter(memberships::event_id.eq(&event_id))
+            .filter(memberships::role.eq("organizer"))
+            .filter(memberships::account_id.ne(account_id))
+            .select(memberships::account_id)
+            .first::<String>(conn)
+            .optional()?;
+        handover.push((event_id, successor));
+    }
+    Ok(handover)
+}
+
+pub fn set_creator(conn: &mut DbConn, event_id: &str, account_id: &str) -> QueryResult<usize> {
+    diesel::update(events::table.find(event_id))
+        .set(events::created_by.eq(account_id))
+        .execute(conn)
+}

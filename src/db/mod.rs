@@ -8,8 +8,10 @@ pub mod accounts;
 pub mod attendees;
 pub mod auth;
 pub mod badges;
+pub mod connections;
 pub mod events;
 pub mod outbox;
+pub mod scans;
 pub mod schema;
 pub mod topics;
 

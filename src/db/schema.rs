@@ -128,6 +128,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scans (id) {
+        id -> Text,
+        event_id -> Text,
+        scanner_id -> Text,
+        client_scan_id -> Text,
+        badge_code -> Text,
+        scanned_id -> Nullable<Text>,
+        status -> Text,
+        device_time -> Timestamp,
+        scanned_at -> Timestamp,
+        server_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> Text,
+        event_id -> Text,
+        owner_id -> Text,
+        other_id -> Text,
+        first_met_at -> Timestamp,
+        last_met_at -> Timestamp,
+        scan_count -> Integer,
+        tags -> Text,
+        rating -> Nullable<Integer>,
+        follow_up_text -> Nullable<Text>,
+        follow_up_due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    connection_notes (id) {
+        id -> Text,
+        connection_id -> Text,
+        event_id -> Text,
+        body -> Text,
+        written_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -135,6 +180,7 @@ diesel::joinable!(topics -> events (event_id));
 diesel::joinable!(membership_topics -> memberships (membership_id));
 diesel::joinable!(membership_topics -> topics (topic_id));
 diesel::joinable!(badges -> memberships (membership_id));
+diesel::joinable!(connection_notes -> connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -146,4 +192,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     topics,
     membership_topics,
     badges,
+    scans,
+    connections,
+    connection_notes,
 );

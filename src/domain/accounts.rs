@@ -67,3 +67,20 @@ pub fn find(conn: &mut DbConn, account_id: &str) -> Result<Account> {
         Error::unauthorized("invalid_token", "The account of this token no longer exists.")
     })
 }
+
+/// Deletes the account and everything of it. An event it created passes to another of its
+/// organizers; if an event has none, the deletion is refused (`sole_organizer`).
+pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
+    let account = find(conn, account_id)?;
+    for (event_id, successor) in crate::db::events::created_by(conn, account_id)? {
+        let Some(successor) = successor else {
+            return Err(Error::conflict(
+                "sole_organizer",
+                "You are the only organizer of an event: add another organizer before deleting your account.",
+            ));
+        };
+        crate::db::events::set_creator(conn, &event_id, &successor)?;
+    }
+    store::delete(conn, account_id, &account.email)?;
+    Ok(())
+}

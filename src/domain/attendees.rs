@@ -336,6 +336,35 @@ pub fn page(
     with_topics(conn, members)
 }
 
+/// For each topic, how many connected pairs both picked it (either way).
+fn top_topics(
+    conn: &mut DbConn,
+    event_id: &str,
+    pairs: &[(String, String)],
+) -> Result<Vec<TopicPairs>> {
+    let people: Vec<String> =
+        store::all(conn, event_id)?.into_iter().map(|(m, _, _)| m.id).collect();
+    let mut topics_of: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+    for (membership_id, slug, _) in db::topics::choices_of(conn, &people)? {
+        topics_of.entry(membership_id).or_default().insert(slug);
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (a, b) in pairs {
+        if let (Some(ta), Some(tb)) = (topics_of.get(a), topics_of.get(b)) {
+            for slug in ta.intersection(tb) {
+                *counts.entry(slug.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut top: Vec<TopicPairs> = counts
+        .into_iter()
+        .map(|(slug, pairs)| TopicPairs { slug: slug.to_owned(), pairs })
+        .collect();
+    top.sort_by(|a, b| b.pairs.cmp(&a.pairs).then_with(|| a.slug.cmp(&b.slug)));
+    top.truncate(10);
+    Ok(top)
+}
+
 /// Aggregate numbers for organizers: never anyone's notes or contact details.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stats {
@@ -348,6 +377,21 @@ pub struct Stats {
     pub in_directory: usize,
     pub badges_rotated: i64,
     pub topics: Vec<TopicStat>,
+    /// Scans that found someone (a re-upload counts once).
+    pub scans: i64,
+    /// Pairs of people connected (each pair once, whoever scanned).
+    pub connections: usize,
+    /// People with at least one connection.
+    pub people_connected: i64,
+    /// The topics most often shared by both people of a connected pair, most first (up to 10).
+    pub top_topics_among_connections: Vec<TopicPairs>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TopicPairs {
+    pub slug: String,
+    /// Connected pairs in which both people picked this topic.
+    pub pairs: usize,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -363,6 +407,7 @@ pub struct TopicStat {
 
 pub fn stats(conn: &mut DbConn, event_id: &str) -> Result<Stats> {
     let rows = store::count_rows(conn, event_id)?;
+    let pairs = db::connections::pairs(conn, event_id)?;
     let counts = db::topics::choice_counts(conn, event_id)?;
     let count = |topic_id: &str, kind: &str| {
         counts.iter().find(|(t, k, _)| t == topic_id && k == kind).map_or(0, |(_, _, n)| *n)
@@ -390,5 +435,9 @@ pub fn stats(conn: &mut DbConn, event_id: &str) -> Result<Stats> {
         in_directory: rows.iter().filter(|r| r.in_directory).count(),
         badges_rotated: db::badges::count_revoked(conn, event_id)?,
         topics,
+        scans: db::scans::count_successful(conn, event_id)?,
+        connections: pairs.len(),
+        people_connected: db::connections::count_connected_people(conn, event_id)?,
+        top_topics_among_connections: top_topics(conn, event_id, &pairs)?,
     })
 }

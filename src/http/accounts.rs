@@ -1,6 +1,6 @@
 //! `/v1/me`: the signed-in person's account.
 
-use actix_web::{HttpResponse, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -95,4 +95,21 @@ pub async fn patch_me(
         })
         .await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
+}
+
+/// Deletes the signed-in account with all its event memberships, badges, connections (the other
+/// people's sides of them too), notes and tokens. Access tokens already issued stop working.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The account is gone."),
+        (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account is the only organizer of an event (`sole_organizer`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/me")]
+pub async fn delete_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse> {
+    state.db.write(move |conn| accounts::delete(conn, &user.account_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

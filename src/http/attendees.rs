@@ -1,14 +1,13 @@
 //! Organizer tools for people: attendee import and list, co-organizers, the join code, stats;
 //! and joining an event with its code.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::profiles::ProfileResponse;
-use super::{AuthUser, Json, pagination};
+use super::{AuthUser, Json, body, pagination};
 use crate::domain::attendees::{self, Stats};
 use crate::domain::import::{self, ImportReport, parse};
 use crate::error::{Error, Problem, Result};
@@ -74,17 +73,14 @@ pub async fn import_attendees(
     user: AuthUser,
     path: web::Path<String>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let event_id = path.into_inner();
     let check_id = event_id.clone();
     let account_id = user.account_id.clone();
     state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
 
-    let content_type =
-        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_lowercase();
-    let is_csv = match essence.as_str() {
+    let is_csv = match body::media_type(&req).as_str() {
         "text/csv" | "application/csv" => true,
         "application/json" => false,
         _ => {
@@ -95,20 +91,7 @@ pub async fn import_attendees(
             ));
         }
     };
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Error::bad_request("invalid_body", format!("The body could not be read: {e}."))
-        })?;
-        if body.len() + chunk.len() > MAX_IMPORT_BYTES {
-            return Err(Error::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("An import is at most {} MiB.", MAX_IMPORT_BYTES / 1024 / 1024),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = body::read(payload, MAX_IMPORT_BYTES).await?;
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;
     let public_url = state.config.public_url.clone();

@@ -8,11 +8,15 @@ mod accounts;
 mod attendees;
 mod auth;
 mod badges;
+mod body;
+mod connections;
 mod events;
 mod extractors;
 mod ops;
 mod pagination;
 mod profiles;
+mod rate_limit;
+mod scans;
 mod topics;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -24,6 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use extractors::{AuthUser, ClientIp, Json};
+pub use rate_limit::Buckets;
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -48,6 +53,8 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "attendees", description = "Organizer tools: attendee import and list, join code, co-organizers, stats."),
         (name = "badges", description = "Badge codes and their QR codes; printable sheets; rotation."),
         (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
+        (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
+        (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -83,6 +90,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(auth::logout)
             .service(accounts::get_me)
             .service(accounts::patch_me)
+            .service(accounts::delete_me)
             .service(events::create_event)
             .service(events::list_events)
             .service(events::get_event)
@@ -106,7 +114,14 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(badges::get_my_badge)
             .service(badges::get_my_badge_png)
             .service(badges::get_my_badge_svg)
-            .service(profiles::directory),
+            .service(profiles::directory)
+            .service(scans::scan)
+            .service(scans::scan_batch)
+            .service(connections::list_connections)
+            .service(connections::get_connection)
+            .service(connections::patch_connection)
+            .service(connections::delete_connection)
+            .service(connections::add_note),
     );
 }
 

@@ -205,6 +205,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, mail: MailTransport, store: MailStore) -> TestApp {
+    // The server's logs, when wanted: HALLWAY_TEST_LOG=1 cargo test -- --nocapture
+    if std::env::var_os("HALLWAY_TEST_LOG").is_some() {
+        hallway::telemetry::init();
+    }
     let (database, url) = TestDb::create(backend);
     let config = test_config(url, mail);
     let app = hallway::Application::build(config).await.expect("build the application");
@@ -404,6 +408,57 @@ impl TestApp {
         let organizer = self.sign_in("org").await;
         let event = self.create_event(&organizer, &unique_slug("event")).await;
         (organizer, event["id"].as_str().unwrap().to_owned())
+    }
+}
+
+impl TestApp {
+    /// The code of `person`'s badge in the event.
+    pub async fn badge_code(&self, person: &Session, event_id: &str) -> String {
+        let badge =
+            self.get(&format!("/v1/events/{event_id}/me/badge"), Some(&person.access_token)).await;
+        assert_eq!(badge.status, StatusCode::OK, "{}", badge.body);
+        badge.body["code"].as_str().unwrap().to_owned()
+    }
+
+    /// `scanner` scans `code` online now, under a new client scan id.
+    pub async fn scan(&self, scanner: &Session, event_id: &str, code: &str) -> TestResponse {
+        self.scan_with(scanner, event_id, json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": chrono::Utc::now().to_rfc3339() })).await
+    }
+
+    pub async fn scan_with(&self, scanner: &Session, event_id: &str, body: Value) -> TestResponse {
+        self.post(&format!("/v1/events/{event_id}/scans"), Some(&scanner.access_token), &body).await
+    }
+
+    pub async fn scan_batch(
+        &self,
+        scanner: &Session,
+        event_id: &str,
+        scans: Value,
+    ) -> TestResponse {
+        self.post(
+            &format!("/v1/events/{event_id}/scans/batch"),
+            Some(&scanner.access_token),
+            &json!({ "scans": scans }),
+        )
+        .await
+    }
+
+    /// An event with an organizer and two attendees: (organizer, event id, ada, bob).
+    pub async fn event_with_two(&self) -> (Session, String, Session, Session) {
+        let (org, event) = self.organizer_with_event().await;
+        let ada = self.sign_in("ada").await;
+        let bob = self.sign_in("bob").await;
+        self.join(&org, &ada, &event).await;
+        self.join(&org, &bob, &event).await;
+        (org, event, ada, bob)
+    }
+
+    pub async fn connections(&self, person: &Session, event_id: &str) -> Vec<Value> {
+        let list = self
+            .get(&format!("/v1/events/{event_id}/connections"), Some(&person.access_token))
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        list.body["items"].as_array().unwrap().clone()
     }
 }
 

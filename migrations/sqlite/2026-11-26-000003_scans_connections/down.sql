@@ -1,0 +1,3 @@
+DROP TABLE connection_notes;
+DROP TABLE connections;
+DROP TABLE scans;

@@ -1,0 +1,258 @@
+//! Connections: each side of a meeting is its owner's own row, with notes, tags and rating.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::case_when;
+use diesel::prelude::*;
+use diesel::sql_types::Timestamp;
+
+use super::DbConn;
+use super::schema::{connection_notes, connections};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = connections)]
+pub struct Connection {
+    pub id: String,
+    pub event_id: String,
+    pub owner_id: String,
+    pub other_id: String,
+    pub first_met_at: NaiveDateTime,
+    pub last_met_at: NaiveDateTime,
+    pub scan_count: i32,
+    /// A JSON array of strings.
+    pub tags: String,
+    pub rating: Option<i32>,
+    pub follow_up_text: Option<String>,
+    pub follow_up_due_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = connections)]
+pub struct NewConnection {
+    pub id: String,
+    pub event_id: String,
+    pub owner_id: String,
+    pub other_id: String,
+    pub first_met_at: NaiveDateTime,
+    pub last_met_at: NaiveDateTime,
+    pub scan_count: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Owner-side changes; `None` leaves a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = connections)]
+pub struct ConnectionChanges {
+    pub tags: Option<String>,
+    pub rating: Option<Option<i32>>,
+    pub follow_up_text: Option<Option<String>>,
+    pub follow_up_due_at: Option<Option<NaiveDateTime>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = connection_notes)]
+pub struct Note {
+    pub id: String,
+    pub connection_id: String,
+    pub event_id: String,
+    pub body: String,
+    pub written_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// The connections between `person` and each of `others`, in both directions, deleted ones too.
+pub fn between(
+    conn: &mut DbConn,
+    event_id: &str,
+    person: &str,
+    others: &[String],
+) -> QueryResult<Vec<Connection>> {
+    let mut found = Vec::new();
+    for chunk in others.chunks(super::BATCH_ROWS) {
+        found.extend(
+            connections::table
+                .filter(connections::event_id.eq(event_id))
+                .filter(
+                    connections::owner_id.eq(person).and(connections::other_id.eq_any(chunk)).or(
+                        connections::other_id.eq(person).and(connections::owner_id.eq_any(chunk)),
+                    ),
+                )
+                .select(Connection::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Inserts connections, skipping any (event, owner, other) that exists: the database keeps one
+/// per side even when two people scan each other at the same moment.
+pub fn insert_missing(conn: &mut DbConn, rows: &[NewConnection]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::BATCH_ROWS) {
+        match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(connections::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(pg)?,
+            // SQLite cannot combine a multi-row insert with ON CONFLICT in diesel; row by row is
+            // cheap inside the transaction.
+            DbConn::Sqlite(lite) => {
+                for row in chunk {
+                    diesel::insert_into(connections::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(lite)?;
+                }
+                0
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Records `count` more meetings between `first` and `last` on a connection, restoring it if its
+/// owner had deleted it.
+pub fn record_meetings(
+    conn: &mut DbConn,
+    id: &str,
+    first: NaiveDateTime,
+    last: NaiveDateTime,
+    count: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::scan_count.eq(connections::scan_count + count),
+            connections::first_met_at.eq(case_when(
+                connections::first_met_at.gt(first),
+                first.into_sql::<Timestamp>(),
+            )
+            .otherwise(connections::first_met_at)),
+            connections::last_met_at.eq(case_when(
+                connections::last_met_at.lt(last),
+                last.into_sql::<Timestamp>(),
+            )
+            .otherwise(connections::last_met_at)),
+            connections::deleted_at.eq(None::<NaiveDateTime>),
+            connections::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn update(conn: &mut DbConn, id: &str, changes: &ConnectionChanges) -> QueryResult<usize> {
+    diesel::update(connections::table.find(id)).set(changes).execute(conn)
+}
+
+/// Deletes the owner's side: a tombstone for delta sync; notes, tags, rating and promise go.
+pub fn delete(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(connection_notes::table.filter(connection_notes::connection_id.eq(id)))
+        .execute(conn)?;
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::deleted_at.eq(Some(now)),
+            connections::updated_at.eq(now),
+            connections::tags.eq("[]"),
+            connections::rating.eq(None::<i32>),
+            connections::follow_up_text.eq(None::<String>),
+            connections::follow_up_due_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+}
+
+pub fn find_for_owner(
+    conn: &mut DbConn,
+    owner_id: &str,
+    id: &str,
+) -> QueryResult<Option<Connection>> {
+    connections::table
+        .filter(connections::id.eq(id).and(connections::owner_id.eq(owner_id)))
+        .filter(connections::deleted_at.is_null())
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Connection>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(super::BATCH_ROWS) {
+        found.extend(
+            connections::table
+                .filter(connections::id.eq_any(chunk))
+                .select(Connection::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// A page of the owner's connections by (updated_at, id) after `after`; with `since`, only those
+/// changed after it, tombstones included.
+pub fn page(
+    conn: &mut DbConn,
+    owner_id: &str,
+    since: Option<NaiveDateTime>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Connection>> {
+    let mut query = connections::table
+        .filter(connections::owner_id.eq(owner_id))
+        .order((connections::updated_at.asc(), connections::id.asc()))
+        .limit(limit)
+        .select(Connection::as_select())
+        .into_boxed();
+    match since {
+        Some(since) => query = query.filter(connections::updated_at.gt(since)),
+        None => query = query.filter(connections::deleted_at.is_null()),
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            connections::updated_at
+                .gt(at)
+                .or(connections::updated_at.eq(at).and(connections::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn insert_notes(conn: &mut DbConn, notes: &[Note]) -> QueryResult<()> {
+    for chunk in notes.chunks(super::BATCH_ROWS) {
+        super::insert_batch!(conn, connection_notes::table, chunk)?;
+    }
+    Ok(())
+}
+
+pub fn notes_of(conn: &mut DbConn, connection_ids: &[String]) -> QueryResult<Vec<Note>> {
+    let mut found = Vec::new();
+    for chunk in connection_ids.chunks(super::BATCH_ROWS) {
+        found.extend(
+            connection_notes::table
+                .filter(connection_notes::connection_id.eq_any(chunk))
+                .order((connection_notes::created_at.asc(), connection_notes::id.asc()))
+                .select(Note::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Every (owner, other) pair of the event, once per pair (owner < other), for stats.
+pub fn pairs(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<(String, String)>> {
+    connections::table
+        .filter(connections::event_id.eq(event_id))
+        .filter(connections::owner_id.lt(connections::other_id))
+        .select((connections::owner_id, connections::other_id))
+        .load(conn)
+}
+
+/// How many people of the event have at least one connection.
+pub fn count_connected_people(conn: &mut DbConn, event_id: &str) -> QueryResult<i64> {
+    connections::table
+        .filter(connections::event_id.eq(event_id))
+        .select(connections::owner_id)
+        .distinct()
+        .load::<String>(conn)
+        .map(|owners| i64::try_from(owners.len()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,113 @@
+//! Connections as their owner sees them: the other person's shared details (as their sharing
+//! profile allows now), the owner's notes (append-only, each with its time), tags, rating, promise.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use super::attendees::{self, Profile};
+use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
+use crate::db::{self, DbConn};
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub struct ConnectionView {
+    pub connection: Connection,
+    pub other: Profile,
+    pub notes: Vec<Note>,
+}
+
+fn not_found() -> Error {
+    Error::not_found("connection_not_found", "You have no connection with this id in this event.")
+}
+
+/// Views of `connections`, with the other people's profiles and the notes, in the same order.
+pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<ConnectionView>> {
+    let other_ids: Vec<String> = connections.iter().map(|c| c.other_id.clone()).collect();
+    let members = crate::db::attendees::find_many(conn, &other_ids)?;
+    let profiles: HashMap<String, Profile> = attendees::with_topics(conn, members)?
+        .into_iter()
+        .map(|p| (p.member.id.clone(), p))
+        .collect();
+    let ids: Vec<String> = connections.iter().map(|c| c.id.clone()).collect();
+    let mut notes: HashMap<String, Vec<Note>> = HashMap::new();
+    for note in store::notes_of(conn, &ids)? {
+        notes.entry(note.connection_id.clone()).or_default().push(note);
+    }
+    connections
+        .into_iter()
+        .map(|connection| {
+            let other = profiles.get(&connection.other_id).cloned().ok_or_else(|| {
+                Error::internal(anyhow::anyhow!("connection {} has no other side", connection.id))
+            })?;
+            let notes = notes.remove(&connection.id).unwrap_or_default();
+            Ok(ConnectionView { connection, other, notes })
+        })
+        .collect()
+}
+
+pub fn views_by_id(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, ConnectionView>> {
+    let found = store::find_many(conn, ids)?;
+    Ok(views(conn, found)?.into_iter().map(|v| (v.connection.id.clone(), v)).collect())
+}
+
+/// One of the owner's live connections.
+pub fn get(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<ConnectionView> {
+    let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    views(conn, vec![found])?.pop().ok_or_else(not_found)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    owner_id: &str,
+    id: &str,
+    mut changes: ConnectionChanges,
+) -> Result<ConnectionView> {
+    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    changes.updated_at = Some(db::now());
+    store::update(conn, id, &changes)?;
+    get(conn, owner_id, id)
+}
+
+/// Adds a note entry; earlier entries stay as they were, whichever device wrote them.
+pub fn add_note(
+    conn: &mut DbConn,
+    owner_id: &str,
+    id: &str,
+    body: String,
+    written_at: Option<NaiveDateTime>,
+) -> Result<ConnectionView> {
+    let connection = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    let now = db::now();
+    store::insert_notes(
+        conn,
+        &[Note {
+            id: db::new_id(),
+            connection_id: id.to_owned(),
+            event_id: connection.event_id,
+            body,
+            written_at: written_at.filter(|t| *t <= now).unwrap_or(now),
+            created_at: now,
+        }],
+    )?;
+    store::update(conn, id, &ConnectionChanges { updated_at: Some(now), ..Default::default() })?;
+    get(conn, owner_id, id)
+}
+
+/// Deletes the owner's side only; the other person keeps theirs.
+pub fn delete(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<()> {
+    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    store::delete(conn, id, db::now())?;
+    Ok(())
+}
+
+pub fn page(
+    conn: &mut DbConn,
+    owner_id: &str,
+    since: Option<NaiveDateTime>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<ConnectionView>> {
+    let found = store::page(conn, owner_id, since, after, limit)?;
+    views(conn, found)
+}

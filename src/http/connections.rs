@@ -1,0 +1,465 @@
+//! `/v1/events/{event_id}/connections`: the caller's connections, with delta sync.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::accounts::some;
+use super::{AuthUser, Json, pagination};
+use crate::db::connections::ConnectionChanges;
+use crate::domain::attendees::{self, Link, Profile};
+use crate::domain::connections::{self, ConnectionView};
+use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::startup::AppState;
+
+/// The other person, as their sharing profile lets the caller see them now.
+#[derive(Serialize, ToSchema)]
+pub struct SharedProfile {
+    pub attendee_id: String,
+    pub name: String,
+    /// Absent when they do not share it; the same for each field below.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Link>>,
+    pub can_talk_about: Vec<String>,
+    pub want_to_learn: Vec<String>,
+}
+
+impl From<Profile> for SharedProfile {
+    fn from(profile: Profile) -> Self {
+        let name = profile.name();
+        let links = profile.links();
+        let m = profile.member;
+        Self {
+            attendee_id: m.id,
+            name,
+            email: Some(profile.email).filter(|_| m.share_email),
+            phone: m.phone.filter(|_| m.share_phone),
+            company: m.company.filter(|_| m.share_company),
+            headline: m.headline.filter(|_| m.share_headline),
+            bio: m.bio.filter(|_| m.share_bio),
+            links: Some(links).filter(|_| m.share_links),
+            can_talk_about: profile.can_talk_about,
+            want_to_learn: profile.want_to_learn,
+        }
+    }
+}
+
+/// One note entry; entries are never overwritten.
+#[derive(Serialize, ToSchema)]
+pub struct NoteResponse {
+    pub id: String,
+    pub body: String,
+    /// When the note was written (on the device), as the client said.
+    pub written_at: DateTime<Utc>,
+    /// When the server received it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A promise made at or after the meeting ("I'll send you that article").
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpPromise {
+    /// 1 to 500 characters.
+    pub text: String,
+    /// When it is due: RFC 3339 date-time or a date (`2026-09-20`).
+    #[schema(value_type = Option<String>)]
+    pub due_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    pub connection_id: String,
+    pub event_id: String,
+    pub other: SharedProfile,
+    pub first_met_at: DateTime<Utc>,
+    pub last_met_at: DateTime<Utc>,
+    /// How many times the caller scanned (or was scanned by) this person.
+    pub scan_count: i32,
+    pub notes: Vec<NoteResponse>,
+    pub tags: Vec<String>,
+    /// 1 to 5, the caller's own.
+    pub rating: Option<i32>,
+    pub follow_up: Option<FollowUpPromise>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// In delta sync (`updated_since`): true for a connection the caller deleted (a tombstone).
+    pub deleted: bool,
+}
+
+impl From<ConnectionView> for ConnectionResponse {
+    fn from(view: ConnectionView) -> Self {
+        let c = view.connection;
+        Self {
+            connection_id: c.id,
+            event_id: c.event_id,
+            other: SharedProfile::from(view.other),
+            first_met_at: c.first_met_at.and_utc(),
+            last_met_at: c.last_met_at.and_utc(),
+            scan_count: c.scan_count,
+            notes: view
+                .notes
+                .into_iter()
+                .map(|n| NoteResponse {
+                    id: n.id,
+                    body: n.body,
+                    written_at: n.written_at.and_utc(),
+                    created_at: n.created_at.and_utc(),
+                })
+                .collect(),
+            tags: serde_json::from_str(&c.tags).unwrap_or_default(),
+            rating: c.rating,
+            follow_up: c.follow_up_text.map(|text| FollowUpPromise {
+                text,
+                due_at: c
+                    .follow_up_due_at
+                    .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            }),
+            created_at: c.created_at.and_utc(),
+            updated_at: c.updated_at.and_utc(),
+            deleted: c.deleted_at.is_some(),
+        }
+    }
+}
+
+pub fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
+    DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc).naive_utc()).map_err(|_| {
+        FieldError::new(
+            field,
+            format!("`{raw}` is not an RFC 3339 date-time such as 2026-09-08T09:30:00Z"),
+        )
+    })
+}
+
+/// A due date: an RFC 3339 date-time, or a date (then the start of that day, UTC).
+pub fn parse_due(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
+    parse_time(field, raw).or_else(|e| {
+        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(|d| d.and_time(chrono::NaiveTime::MIN))
+            .map_err(|_| e)
+    })
+}
+
+pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if tags.len() > MAX_TAGS {
+        errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    let mut clean = Vec::new();
+    for (i, tag) in tags.iter().enumerate() {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > 50 {
+            errors.push(FieldError::new(format!("tags[{i}]"), "must be 1 to 50 characters"));
+        } else if !clean.iter().any(|t: &String| t == tag) {
+            clean.push(tag.to_owned());
+        }
+    }
+    clean
+}
+
+pub fn check_note(field: &str, body: &str, errors: &mut Vec<FieldError>) -> String {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > MAX_NOTE {
+        errors.push(FieldError::new(field, format!("must be 1 to {MAX_NOTE} characters")));
+    }
+    body.to_owned()
+}
+
+pub fn check_rating(rating: i32, errors: &mut Vec<FieldError>) {
+    if !(1..=5).contains(&rating) {
+        errors.push(FieldError::new("rating", "must be 1 to 5"));
+    }
+}
+
+/// A promise's text and due time, checked.
+pub fn check_follow_up(
+    promise: &FollowUpPromise,
+    errors: &mut Vec<FieldError>,
+) -> (String, Option<NaiveDateTime>) {
+    let text = promise.text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > 500 {
+        errors.push(FieldError::new("follow_up.text", "must be 1 to 500 characters"));
+    }
+    let due = promise
+        .due_at
+        .as_deref()
+        .and_then(|raw| parse_due("follow_up.due_at", raw).map_err(|e| errors.push(e)).ok());
+    (text, due)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConnectionsQuery {
+    /// Items per page, 1 to 100 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Delta sync: only connections changed after this RFC 3339 time, deleted ones included as
+    /// tombstones (`deleted: true`). Pass the `sync_token` of your last complete sync.
+    pub updated_since: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionPage {
+    /// Oldest change first.
+    pub items: Vec<ConnectionResponse>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// On the last page: pass as `updated_since` next time to get only what changed since.
+    pub sync_token: Option<String>,
+}
+
+/// Cursors here are `{updated_at in microseconds}.{connection id}`.
+fn parse_cursor(raw: &str) -> Result<(NaiveDateTime, String)> {
+    let invalid = || Error::invalid_field("cursor", "is not a cursor this API returned");
+    let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
+    let micros: i64 = micros.parse().map_err(|_| invalid())?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?.naive_utc();
+    uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok((at, id.to_owned()))
+}
+
+fn cursor_of(response: &ConnectionResponse) -> String {
+    format!("{}.{}", response.updated_at.timestamp_micros(), response.connection_id)
+}
+
+async fn scanner_id(
+    state: &web::Data<AppState>,
+    event_id: String,
+    account_id: String,
+) -> Result<String> {
+    state
+        .db
+        .read(move |conn| attendees::member(conn, &event_id, &account_id).map(|(m, _, _)| m.id))
+        .await
+}
+
+const UNAUTHORIZED: &str =
+    "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).";
+const NOT_FOUND: &str = "No such event for the caller (`event_not_found`), or no such connection of theirs (`connection_not_found`).";
+
+/// My connections in the event, by last change; with `updated_since`, a delta with tombstones.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ConnectionsQuery),
+    responses(
+        (status = 200, description = "A page of connections.", body = ConnectionPage),
+        (status = 400, description = "The query is not valid (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit`, `cursor` or `updated_since` is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{event_id}/connections")]
+pub async fn list_connections(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<ConnectionsQuery>,
+) -> Result<HttpResponse> {
+    let ConnectionsQuery { limit, cursor, updated_since } = query.into_inner();
+    let (limit, _) = pagination::check(limit, None)?;
+    let after = cursor.as_deref().map(parse_cursor).transpose()?;
+    let since = updated_since
+        .as_deref()
+        .map(|raw| parse_time("updated_since", raw).map_err(|e| Error::validation(vec![e])))
+        .transpose()?;
+    let sync_started = crate::db::now();
+    let owner = scanner_id(&state, path.into_inner(), user.account_id).await?;
+    let views =
+        state.db.read(move |conn| connections::page(conn, &owner, since, after, limit + 1)).await?;
+    let items: Vec<ConnectionResponse> = views.into_iter().map(ConnectionResponse::from).collect();
+    let (items, next_cursor) = pagination::split(items, limit, |item| item.connection_id.as_str());
+    let next_cursor = next_cursor.and_then(|_| items.last().map(cursor_of));
+    // The token is the time this page was read, minus a second: a change committed while reading
+    // is sent again rather than missed.
+    let sync_token = next_cursor.is_none().then(|| {
+        (sync_started - chrono::Duration::seconds(1))
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    });
+    Ok(HttpResponse::Ok().json(ConnectionPage { items, next_cursor, sync_token }))
+}
+
+/// One of my connections.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
+    responses(
+        (status = 200, description = "The connection.", body = ConnectionResponse),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{event_id}/connections/{connection_id}")]
+pub async fn get_connection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (event_id, id) = path.into_inner();
+    let owner = scanner_id(&state, event_id, user.account_id).await?;
+    let view = state.db.read(move |conn| connections::get(conn, &owner, &id)).await?;
+    Ok(HttpResponse::Ok().json(ConnectionResponse::from(view)))
+}
+
+/// Changes to my side of a connection; notes are added with `POST …/notes`, never edited.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchConnectionRequest {
+    /// Replaces the tags: at most 20, each 1 to 50 characters.
+    pub tags: Option<Vec<String>>,
+    /// 1 to 5; `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<i32>)]
+    pub rating: Option<Option<i32>>,
+    /// The promise; `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<FollowUpPromise>)]
+    pub follow_up: Option<Option<FollowUpPromise>>,
+}
+
+/// Changes my tags, rating or promise on a connection.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
+    request_body = PatchConnectionRequest,
+    responses(
+        (status = 200, description = "The changed connection.", body = ConnectionResponse),
+        (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/events/{event_id}/connections/{connection_id}")]
+pub async fn patch_connection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: Json<PatchConnectionRequest>,
+) -> Result<HttpResponse> {
+    let (event_id, id) = path.into_inner();
+    let request = body.into_inner();
+    let mut errors = Vec::new();
+    let mut changes = ConnectionChanges {
+        tags: request
+            .tags
+            .map(|t| serde_json::to_string(&check_tags(&t, &mut errors)).unwrap_or_default()),
+        ..Default::default()
+    };
+    if let Some(rating) = request.rating {
+        if let Some(r) = rating {
+            check_rating(r, &mut errors);
+        }
+        changes.rating = Some(rating);
+    }
+    match request.follow_up {
+        Some(Some(promise)) => {
+            let (text, due) = check_follow_up(&promise, &mut errors);
+            changes.follow_up_text = Some(Some(text));
+            changes.follow_up_due_at = Some(due);
+        }
+        Some(None) => {
+            changes.follow_up_text = Some(None);
+            changes.follow_up_due_at = Some(None);
+        }
+        None => {}
+    }
+    if !errors.is_empty() {
+        return Err(Error::validation(errors));
+    }
+    let owner = scanner_id(&state, event_id, user.account_id).await?;
+    let view = state.db.write(move |conn| connections::update(conn, &owner, &id, changes)).await?;
+    Ok(HttpResponse::Ok().json(ConnectionResponse::from(view)))
+}
+
+/// Deletes my side of a connection; the other person keeps theirs. Delta sync reports it as a
+/// tombstone.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/events/{event_id}/connections/{connection_id}")]
+pub async fn delete_connection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (event_id, id) = path.into_inner();
+    let owner = scanner_id(&state, event_id, user.account_id).await?;
+    state.db.write(move |conn| connections::delete(conn, &owner, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// 1 to 5,000 characters.
+    pub body: String,
+    /// When it was written on the device (RFC 3339); defaults to now.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub written_at: Option<String>,
+}
+
+/// Adds a note to my side of a connection. Notes are kept as entries, each with its time: a note
+/// from a second device never overwrites the first.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
+    request_body = NoteRequest,
+    responses(
+        (status = 201, description = "The connection with the new note.", body = ConnectionResponse),
+        (status = 400, description = "The body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/events/{event_id}/connections/{connection_id}/notes")]
+pub async fn add_note(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: Json<NoteRequest>,
+) -> Result<HttpResponse> {
+    let (event_id, id) = path.into_inner();
+    let request = body.into_inner();
+    let mut errors = Vec::new();
+    let text = check_note("body", &request.body, &mut errors);
+    let written_at = request
+        .written_at
+        .as_deref()
+        .and_then(|raw| parse_time("written_at", raw).map_err(|e| errors.push(e)).ok());
+    if !errors.is_empty() {
+        return Err(Error::validation(errors));
+    }
+    let owner = scanner_id(&state, event_id, user.account_id).await?;
+    let view = state
+        .db
+        .write(move |conn| connections::add_note(conn, &owner, &id, text, written_at))
+        .await?;
+    Ok(HttpResponse::Created().json(ConnectionResponse::from(view)))
+}
