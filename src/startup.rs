@@ -63,6 +63,7 @@ impl Application {
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;
+        let pool_size = usize::try_from(state.config.db_pool_size).unwrap_or(10).max(2);
         let api = http::openapi();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -78,7 +79,12 @@ impl Application {
         let server = match workers {
             Some(count) => server.workers(count.max(1)),
             None => server,
-        };
+        }
+        // Database work waits for a pooled connection anyway: more blocking threads than
+        // connections only add memory (each thread may get its own malloc arena).
+        .worker_max_blocking_threads(pool_size)
+        // Phones keep connections open between scans; 5 s (actix's default) drops them too soon.
+        .keep_alive(std::time::Duration::from_secs(75));
         let server = server.listen(listener)?.run();
         Ok(Self { port: local.port(), address: local.to_string(), server, worker, state })
     }

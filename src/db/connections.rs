@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Timestamp;
 
 use super::DbConn;
-use super::schema::{connection_notes, connections};
+use super::schema::{accounts, connection_notes, connections, memberships};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = connections)]
@@ -65,6 +65,7 @@ pub struct Note {
 }
 
 /// The connections between `person` and each of `others`, in both directions, deleted ones too.
+/// Two queries, each on its own index, rather than one `OR` that no index serves.
 pub fn between(
     conn: &mut DbConn,
     event_id: &str,
@@ -76,11 +77,14 @@ pub fn between(
         found.extend(
             connections::table
                 .filter(connections::event_id.eq(event_id))
-                .filter(
-                    connections::owner_id.eq(person).and(connections::other_id.eq_any(chunk)).or(
-                        connections::other_id.eq(person).and(connections::owner_id.eq_any(chunk)),
-                    ),
-                )
+                .filter(connections::owner_id.eq(person).and(connections::other_id.eq_any(chunk)))
+                .select(Connection::as_select())
+                .load(conn)?,
+        );
+        found.extend(
+            connections::table
+                .filter(connections::other_id.eq(person).and(connections::owner_id.eq_any(chunk)))
+                .filter(connections::event_id.eq(event_id))
                 .select(Connection::as_select())
                 .load(conn)?,
         );
@@ -90,9 +94,11 @@ pub fn between(
 
 /// Inserts connections, skipping any (event, owner, other) that exists: the database keeps one
 /// per side even when two people scan each other at the same moment.
-pub fn insert_missing(conn: &mut DbConn, rows: &[NewConnection]) -> QueryResult<()> {
+/// Returns how many rows were inserted.
+pub fn insert_missing(conn: &mut DbConn, rows: &[NewConnection]) -> QueryResult<usize> {
+    let mut inserted = 0;
     for chunk in rows.chunks(super::BATCH_ROWS) {
-        match conn {
+        inserted += match conn {
             DbConn::Postgres(pg) => diesel::insert_into(connections::table)
                 .values(chunk)
                 .on_conflict_do_nothing()
@@ -100,17 +106,18 @@ pub fn insert_missing(conn: &mut DbConn, rows: &[NewConnection]) -> QueryResult<
             // SQLite cannot combine a multi-row insert with ON CONFLICT in diesel; row by row is
             // cheap inside the transaction.
             DbConn::Sqlite(lite) => {
+                let mut count = 0;
                 for row in chunk {
-                    diesel::insert_into(connections::table)
+                    count += diesel::insert_into(connections::table)
                         .values(row)
                         .on_conflict_do_nothing()
                         .execute(lite)?;
                 }
-                0
+                count
             }
         };
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// Records `count` more meetings between `first` and `last` on a connection, restoring it if its
@@ -175,15 +182,26 @@ pub fn find_for_owner(
         .optional()
 }
 
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Connection>> {
+/// Connections by id, each with the other person (membership, email, display name).
+pub fn find_many_with_other(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<Vec<(Connection, super::attendees::Member)>> {
     let mut found = Vec::new();
     for chunk in ids.chunks(super::BATCH_ROWS) {
-        found.extend(
+        let rows: Vec<(Connection, super::attendees::Membership, String, Option<String>)> =
             connections::table
+                .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
+                .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
                 .filter(connections::id.eq_any(chunk))
-                .select(Connection::as_select())
-                .load(conn)?,
-        );
+                .select((
+                    Connection::as_select(),
+                    super::attendees::Membership::as_select(),
+                    accounts::email,
+                    accounts::display_name,
+                ))
+                .load(conn)?;
+        found.extend(rows.into_iter().map(|(c, m, email, name)| (c, (m, email, name))));
     }
     Ok(found)
 }

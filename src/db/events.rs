@@ -76,6 +76,20 @@ pub fn find_for_member(
         .optional()
 }
 
+/// The event and the id of the account's membership in it, or `None` when not a member.
+pub fn find_with_membership(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<(Event, String)>> {
+    events::table
+        .inner_join(memberships::table)
+        .filter(events::id.eq(event_id).and(memberships::account_id.eq(account_id)))
+        .select((Event::as_select(), memberships::id))
+        .first(conn)
+        .optional()
+}
+
 /// The account's events with its role in each, by id (creation order), after `cursor`.
 pub fn list_for_member(
     conn: &mut DbConn,

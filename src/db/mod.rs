@@ -86,9 +86,16 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
-                .map(DbConn::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn =
+                    PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                // Plan each statement with its parameters: a generic plan cached while a table
+                // was nearly empty (an event's first minutes) would keep scanning it whole.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan").map_err(|e| {
+                    r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
+                })?;
+                Ok(DbConn::Postgres(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)
                     .map_err(r2d2::Error::ConnectionError)?;

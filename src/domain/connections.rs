@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
-use super::attendees::{self, Profile};
+use super::attendees;
+use crate::db::attendees::Member;
 use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct ConnectionView {
     pub connection: Connection,
-    pub other: Profile,
+    pub other: attendees::Profile,
     pub notes: Vec<Note>,
 }
 
@@ -25,30 +26,43 @@ fn not_found() -> Error {
 pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<ConnectionView>> {
     let other_ids: Vec<String> = connections.iter().map(|c| c.other_id.clone()).collect();
     let members = crate::db::attendees::find_many(conn, &other_ids)?;
-    let profiles: HashMap<String, Profile> = attendees::with_topics(conn, members)?
+    let others: HashMap<String, Member> =
+        members.into_iter().map(|m| (m.0.id.clone(), m)).collect();
+    let rows = connections
         .into_iter()
-        .map(|p| (p.member.id.clone(), p))
-        .collect();
+        .map(|c| {
+            let other = others.get(&c.other_id).cloned().ok_or_else(|| {
+                Error::internal(anyhow::anyhow!("connection {} has no other side", c.id))
+            })?;
+            Ok((c, other))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    with_people(conn, rows)
+}
+
+/// Adds the other people's topics and the notes to connections joined with their other side.
+fn with_people(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionView>> {
+    let (connections, members): (Vec<Connection>, Vec<Member>) = rows.into_iter().unzip();
+    let profiles = attendees::with_topics(conn, members)?;
     let ids: Vec<String> = connections.iter().map(|c| c.id.clone()).collect();
     let mut notes: HashMap<String, Vec<Note>> = HashMap::new();
     for note in store::notes_of(conn, &ids)? {
         notes.entry(note.connection_id.clone()).or_default().push(note);
     }
-    connections
+    Ok(connections
         .into_iter()
-        .map(|connection| {
-            let other = profiles.get(&connection.other_id).cloned().ok_or_else(|| {
-                Error::internal(anyhow::anyhow!("connection {} has no other side", connection.id))
-            })?;
+        .zip(profiles)
+        .map(|(connection, other)| {
             let notes = notes.remove(&connection.id).unwrap_or_default();
-            Ok(ConnectionView { connection, other, notes })
+            ConnectionView { connection, other, notes }
         })
-        .collect()
+        .collect())
 }
 
+/// Views of the connections with these ids, by id: three queries whatever their number.
 pub fn views_by_id(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, ConnectionView>> {
-    let found = store::find_many(conn, ids)?;
-    Ok(views(conn, found)?.into_iter().map(|v| (v.connection.id.clone(), v)).collect())
+    let rows = store::find_many_with_other(conn, ids)?;
+    Ok(with_people(conn, rows)?.into_iter().map(|v| (v.connection.id.clone(), v)).collect())
 }
 
 /// One of the owner's live connections.

@@ -324,15 +324,20 @@ fn connect(
     // scanning each other at once wait for each other instead of deadlocking.
     new_rows.sort_by(|a, b| (&a.owner_id, &a.other_id).cmp(&(&b.owner_id, &b.other_id)));
     touched.sort_by(|a, b| a.0.cmp(&b.0));
-    store::insert_missing(conn, &new_rows)?;
+    let inserted = store::insert_missing(conn, &new_rows)?;
     for (id, first, last, count) in &touched {
         store::record_meetings(conn, id, *first, *last, *count, now)?;
     }
-    // Read back both sides: a concurrent scan by the other person may have created a row we
-    // meant to insert; that row must count this meeting too.
     let created: HashSet<&str> = new_rows.iter().map(|r| r.id.as_str()).collect();
-    let mut late: Vec<Connection> = store::between(conn, &event.id, scanner_id, &targets)?
-        .into_iter()
+    // When an insert was skipped, the other person scanned at the same moment (on PostgreSQL; on
+    // SQLite one writer at a time) and inserted that row: it must count this meeting too.
+    let after: Vec<Connection> = if inserted < new_rows.len() {
+        store::between(conn, &event.id, scanner_id, &targets)?
+    } else {
+        Vec::new()
+    };
+    let mut late: Vec<&Connection> = after
+        .iter()
         .filter(|c| !created.contains(c.id.as_str()) && !touched.iter().any(|(t, ..)| *t == c.id))
         .collect();
     late.sort_by(|a, b| a.id.cmp(&b.id));
@@ -351,11 +356,19 @@ fn connect(
             store::record_meetings(conn, &connection.id, first, last, count, now)?;
         }
     }
-    let now_mine: HashMap<String, String> = store::between(conn, &event.id, scanner_id, &targets)?
-        .into_iter()
-        .filter(|c| c.owner_id == scanner_id)
-        .map(|c| (c.other_id, c.id))
-        .collect();
+    let mut now_mine: HashMap<String, String> =
+        mine.iter().map(|(other, c)| ((*other).to_owned(), c.id.clone())).collect();
+    // What the scanner's side is now: as read back after a race, else as written.
+    let sides: Vec<(&String, &String, &String)> = if after.is_empty() {
+        new_rows.iter().map(|r| (&r.owner_id, &r.other_id, &r.id)).collect()
+    } else {
+        after.iter().map(|c| (&c.owner_id, &c.other_id, &c.id)).collect()
+    };
+    for (owner, other, id) in sides {
+        if owner == scanner_id {
+            now_mine.insert(other.clone(), id.clone());
+        }
+    }
     apply_extras(conn, event, fresh, &now_mine, results, now)
 }
 

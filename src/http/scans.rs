@@ -13,7 +13,6 @@ use super::connections::{
     parse_time,
 };
 use super::{AuthUser, Json, body};
-use crate::domain::attendees;
 use crate::domain::connections::{self, ConnectionView};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
 use crate::error::{Error, FieldError, Problem, Result};
@@ -131,21 +130,22 @@ async fn run(
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionView>)> {
-    let limiter = state.clone();
-    state
+    // Reads before and after the write transaction, so that it stays short (on SQLite it holds
+    // the one write lock).
+    let (event, scanner_id) = state
         .db
-        .write(move |conn| {
-            let (scanner, _, _) = attendees::member(conn, &event_id, &account_id)?;
-            limiter.scan_limits.take(&scanner.id, "scans")?;
-            let event = crate::db::events::find(conn, &event_id)?.ok_or_else(|| {
-                Error::not_found("event_not_found", "No event with this id is visible to you.")
-            })?;
-            let results = exchange::record(conn, &event, &scanner.id, items)?;
-            let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
-            let views = connections::views_by_id(conn, &ids)?;
-            Ok((results, views))
+        .read(move |conn| {
+            crate::db::events::find_with_membership(conn, &event_id, &account_id)?.ok_or_else(
+                || Error::not_found("event_not_found", "No event with this id is visible to you."),
+            )
         })
-        .await
+        .await?;
+    state.scan_limits.take(&scanner_id, "scans")?;
+    let results =
+        state.db.write(move |conn| exchange::record(conn, &event, &scanner_id, items)).await?;
+    let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
+    let views = state.db.read(move |conn| connections::views_by_id(conn, &ids)).await?;
+    Ok((results, views))
 }
 
 fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionView>) -> ScanResponse {

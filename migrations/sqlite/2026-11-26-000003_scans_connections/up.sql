@@ -33,6 +33,8 @@ CREATE TABLE connections (
     UNIQUE (event_id, owner_id, other_id)
 );
 CREATE INDEX connections_owner_updated ON connections (owner_id, updated_at, id);
+-- The scanned person's side of a pair, found from the scanner: (other, owner).
+CREATE INDEX connections_other_owner ON connections (other_id, owner_id);
 
 CREATE TABLE connection_notes (
     id TEXT PRIMARY KEY NOT NULL,

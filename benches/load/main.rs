@@ -1,7 +1,7 @@
 //! Hallway's load benchmarks, run against a release build of the server in its own process:
 //!
 //!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
-//!     cargo bench --bench load -- import     # one scenario
+//!     cargo bench --bench load -- import     # one scenario (import, exchange) and/or backend
 //!
 //! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
 //! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -16,12 +16,16 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
-const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
-const ATTENDEES: usize = 10_000;
+pub const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
 
-struct Server {
+mod exchange;
+mod import;
+
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
+    /// The server's `DATABASE_URL`, for checking row counts directly.
+    pub url: String,
     mail_dir: PathBuf,
     database: Database,
 }
@@ -42,7 +46,7 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    fn start(backend: &str) -> Self {
+    pub fn start(backend: &str) -> Self {
         let id = format!("hallway_bench_{}", uuid::Uuid::new_v4().simple());
         let (database, url) = if backend == "sqlite" {
             let path = std::env::temp_dir().join(format!("{id}.db"));
@@ -68,7 +72,8 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("start the server");
-        let server = Self { child, base: format!("http://127.0.0.1:{port}"), mail_dir, database };
+        let server =
+            Self { child, base: format!("http://127.0.0.1:{port}"), url, mail_dir, database };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "the server did not start");
@@ -78,7 +83,7 @@ impl Server {
     }
 
     /// The server's peak resident set size so far, in MiB.
-    fn peak_rss_mib(&self) -> f64 {
+    pub fn peak_rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         let kib: f64 = status
@@ -112,14 +117,14 @@ impl Drop for Server {
     }
 }
 
-struct Client {
-    http: awc::Client,
-    base: String,
-    token: Option<String>,
+pub struct Client {
+    pub http: awc::Client,
+    pub base: String,
+    pub token: Option<String>,
 }
 
 impl Client {
-    async fn send(
+    pub async fn send(
         &self,
         method: awc::http::Method,
         path: &str,
@@ -140,13 +145,13 @@ impl Client {
         (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    async fn json(&self, method: awc::http::Method, path: &str, body: &Value) -> (u16, Value) {
+    pub async fn json(&self, method: awc::http::Method, path: &str, body: &Value) -> (u16, Value) {
         self.send(method, path, Some(("application/json", body.to_string().into_bytes()))).await
     }
 }
 
 /// Signs in through the real flow, reading the code from the development mail folder.
-async fn sign_in(server: &Server, email: &str) -> Client {
+pub async fn sign_in(server: &Server, email: &str) -> Client {
     let http = awc::Client::builder().timeout(Duration::from_secs(600)).finish();
     let mut client = Client { http, base: server.base.clone(), token: None };
     let (status, _) = client
@@ -177,80 +182,32 @@ fn find_code(dir: &Path) -> Option<String> {
     })
 }
 
-/// 10,000 attendees with names, companies, headlines and two topics each, invitations queued.
-async fn import(backend: &str) -> Vec<(String, String)> {
-    let server = Server::start(backend);
-    let org = sign_in(&server, "organizer@example.org").await;
-    let (status, event) = org
-        .json(
-            awc::http::Method::POST,
-            "/v1/events",
-            &json!({
-                "name": "BenchConf", "slug": "benchconf", "starts_at": "2026-09-08T09:00:00Z",
-                "ends_at": "2026-09-10T18:00:00Z", "time_zone": "Europe/Berlin"
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{event}");
-    let event_id = event["id"].as_str().unwrap().to_owned();
-    let topics: Vec<Value> = (0..20)
-        .map(|i| json!({ "slug": format!("topic-{i}"), "name": format!("Topic {i}") }))
-        .collect();
-    let (status, _) = org
-        .json(
-            awc::http::Method::PUT,
-            &format!("/v1/events/{event_id}/topics"),
-            &json!({ "topics": topics }),
-        )
-        .await;
-    assert_eq!(status, 200);
-
-    let mut csv = String::from("email,name,company,headline,topics,want_to_learn\n");
-    for i in 0..ATTENDEES {
-        csv.push_str(&format!(
-            "person{i}@example.org,Person {i},\"Company {}, Inc.\",Builds things,topic-{};topic-{},topic-{}\n",
-            i % 500,
-            i % 20,
-            (i + 7) % 20,
-            (i + 3) % 20
-        ));
+/// Prints results as they come (a run takes minutes), and keeps them for the table at the end.
+fn report(results: Vec<(String, String)>) -> Vec<(String, String)> {
+    for (name, value) in &results {
+        eprintln!("{name}: {value}");
     }
-    let path = format!("/v1/events/{event_id}/attendee-imports");
-    let started = Instant::now();
-    let (status, report) = org
-        .send(awc::http::Method::POST, &path, Some(("text/csv", csv.clone().into_bytes())))
-        .await;
-    let first = started.elapsed();
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["created"].as_u64(), Some(ATTENDEES as u64), "every row created");
-    let started = Instant::now();
-    let (status, again) =
-        org.send(awc::http::Method::POST, &path, Some(("text/csv", csv.into_bytes()))).await;
-    let second = started.elapsed();
-    assert_eq!(status, 200);
-    assert_eq!(again["unchanged"].as_u64(), Some(ATTENDEES as u64), "a re-import changes nothing");
-    let (_, stats) =
-        org.send(awc::http::Method::GET, &format!("/v1/events/{event_id}/stats"), None).await;
-    assert_eq!(stats["invited"].as_u64(), Some(ATTENDEES as u64), "one invitation each");
-    let rss = server.peak_rss_mib();
-    vec![
-        (
-            format!("import {ATTENDEES} attendees, {backend}"),
-            format!("{:.2} s", first.as_secs_f64()),
-        ),
-        (format!("re-import (all unchanged), {backend}"), format!("{:.2} s", second.as_secs_f64())),
-        (format!("server peak RSS, {backend}"), format!("{rss:.0} MiB")),
-    ]
+    results
 }
 
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let scenarios: Vec<&String> =
+        filter.iter().filter(|f| !["sqlite", "postgres"].contains(&f.as_str())).collect();
+    let wanted =
+        |name: &str| scenarios.is_empty() || scenarios.iter().any(|f| name.contains(f.as_str()));
     let mut results = Vec::new();
     let system = actix_web::rt::System::new();
-    for backend in ["sqlite", "postgres"] {
+    let backends: Vec<&str> = ["sqlite", "postgres"]
+        .into_iter()
+        .filter(|b| filter.iter().all(|f| !["sqlite", "postgres"].contains(&f.as_str()) || f == b))
+        .collect();
+    for backend in backends {
         if wanted("import") {
-            results.extend(system.block_on(import(backend)));
+            results.extend(report(system.block_on(import::run(backend))));
+        }
+        if wanted("exchange") {
+            results.extend(report(system.block_on(exchange::run(backend))));
         }
     }
     println!("\n| measurement | result |\n|---|---|");
