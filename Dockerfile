@@ -3,9 +3,12 @@ FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
 COPY migrations migrations
+# Cargo reads every target the manifest declares, so the test and benchmark sources come along.
+COPY tests tests
+COPY benches benches
 RUN cargo build --release --locked --bin hallway
 
 FROM debian:bookworm-slim

@@ -64,6 +64,11 @@ impl Application {
         let server_state = state.clone();
         let workers = state.config.http_workers;
         let pool_size = usize::try_from(state.config.db_pool_size).unwrap_or(10).max(2);
+        let worker_count = workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        // Across all workers, about one blocking thread per pooled connection.
+        let blocking_threads = pool_size.div_ceil(worker_count).max(2);
         let api = http::openapi();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -81,8 +86,9 @@ impl Application {
             None => server,
         }
         // Database work waits for a pooled connection anyway: more blocking threads than
-        // connections only add memory (each thread may get its own malloc arena).
-        .worker_max_blocking_threads(pool_size)
+        // connections only add memory (each thread may get its own malloc arena, which keeps
+        // what it once held).
+        .worker_max_blocking_threads(blocking_threads)
         // Phones keep connections open between scans; 5 s (actix's default) drops them too soon.
         .keep_alive(std::time::Duration::from_secs(75));
         let server = server.listen(listener)?.run();

@@ -72,6 +72,22 @@ pub fn between(
     person: &str,
     others: &[String],
 ) -> QueryResult<Vec<Connection>> {
+    if let [other] = others {
+        // One other person (the online case): `=` keeps both statements cacheable.
+        let mut found: Vec<Connection> = connections::table
+            .filter(connections::event_id.eq(event_id))
+            .filter(connections::owner_id.eq(person).and(connections::other_id.eq(other)))
+            .select(Connection::as_select())
+            .load(conn)?;
+        found.extend(
+            connections::table
+                .filter(connections::other_id.eq(person).and(connections::owner_id.eq(other)))
+                .filter(connections::event_id.eq(event_id))
+                .select(Connection::as_select())
+                .load::<Connection>(conn)?,
+        );
+        return Ok(found);
+    }
     let mut found = Vec::new();
     for chunk in others.chunks(super::BATCH_ROWS) {
         found.extend(

@@ -190,16 +190,35 @@ impl Db {
         actix_web::web::block(move || db.write_blocking(f)).await?
     }
 
+    /// Runs `f` with one pooled connection on the blocking pool: reads on [`Session::conn`],
+    /// writes in [`Session::transaction`], so that SQLite's write lock is held only for the writes
+    /// while the whole request takes one trip to the pool.
+    pub async fn session<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.pool.get()?;
+            f(&mut Session { db: &db, conn: &mut conn })
+        })
+        .await?
+    }
+
+    fn write_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        self.write_lock
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
     /// [`Db::write`] for code that already runs off the async executor.
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T>,
     {
         let mut conn = self.pool.get()?;
-        let _guard = self
-            .write_lock
-            .as_ref()
-            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _guard = self.write_guard();
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
     }
@@ -212,6 +231,25 @@ impl Db {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await.is_ok()
+    }
+}
+
+/// A pooled connection lent to [`Db::session`].
+pub struct Session<'a> {
+    db: &'a Db,
+    conn: &'a mut DbConn,
+}
+
+impl Session<'_> {
+    /// The connection, for reads.
+    pub fn conn(&mut self) -> &mut DbConn {
+        self.conn
+    }
+
+    /// Runs `f` in one transaction, under SQLite's write lock.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let _guard = self.db.write_guard();
+        self.conn.transaction(f)
     }
 }
 

@@ -42,6 +42,13 @@ pub fn find_by_client_ids(
     scanner_id: &str,
     client_ids: &[String],
 ) -> QueryResult<Vec<Scan>> {
+    if let [one] = client_ids {
+        // One scan (the online case): `=` keeps the statement cacheable; `IN (…)` is not.
+        return scans::table
+            .filter(scans::scanner_id.eq(scanner_id).and(scans::client_scan_id.eq(one)))
+            .select(Scan::as_select())
+            .load(conn);
+    }
     let mut found = Vec::new();
     for chunk in client_ids.chunks(super::BATCH_ROWS) {
         found.extend(
@@ -55,6 +62,9 @@ pub fn find_by_client_ids(
 }
 
 pub fn insert(conn: &mut DbConn, rows: &[NewScan]) -> QueryResult<()> {
+    if let [one] = rows {
+        return diesel::insert_into(scans::table).values(one).execute(conn).map(drop);
+    }
     for chunk in rows.chunks(super::BATCH_ROWS) {
         super::insert_batch!(conn, scans::table, chunk)?;
     }
@@ -81,6 +91,12 @@ pub fn lock_scanner(conn: &mut DbConn, scanner_id: &str) -> QueryResult<()> {
 pub type BadgeHolder = (String, String, String, Option<NaiveDateTime>);
 
 pub fn badge_holders(conn: &mut DbConn, codes: &[String]) -> QueryResult<Vec<BadgeHolder>> {
+    if let [one] = codes {
+        return badges::table
+            .filter(badges::code.eq(one))
+            .select((badges::code, badges::membership_id, badges::event_id, badges::revoked_at))
+            .load(conn);
+    }
     let mut found = Vec::new();
     for chunk in codes.chunks(super::BATCH_ROWS) {
         found.extend(

@@ -83,7 +83,12 @@ impl Modify for BearerAuth {
 /// Every documented route.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(ops::healthz).service(ops::readyz).service(
+        // actix tries routes in this order, matching each pattern in turn: the busiest come first.
         scope::scope("/v1")
+            .service(scans::scan)
+            .service(scans::scan_batch)
+            .service(connections::list_connections)
+            .service(connections::get_connection)
             .service(auth::request_code)
             .service(auth::exchange_code)
             .service(auth::refresh)
@@ -115,10 +120,6 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(badges::get_my_badge_png)
             .service(badges::get_my_badge_svg)
             .service(profiles::directory)
-            .service(scans::scan)
-            .service(scans::scan_batch)
-            .service(connections::list_connections)
-            .service(connections::get_connection)
             .service(connections::patch_connection)
             .service(connections::delete_connection)
             .service(connections::add_note),

@@ -130,22 +130,27 @@ async fn run(
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionView>)> {
-    // Reads before and after the write transaction, so that it stays short (on SQLite it holds
-    // the one write lock).
-    let (event, scanner_id) = state
+    // One trip to the blocking pool; SQLite's write lock is held only for the transaction.
+    let limits = state.clone();
+    state
         .db
-        .read(move |conn| {
-            crate::db::events::find_with_membership(conn, &event_id, &account_id)?.ok_or_else(
-                || Error::not_found("event_not_found", "No event with this id is visible to you."),
-            )
+        .session(move |session| {
+            let (event, scanner_id) =
+                crate::db::events::find_with_membership(session.conn(), &event_id, &account_id)?
+                    .ok_or_else(|| {
+                        Error::not_found(
+                            "event_not_found",
+                            "No event with this id is visible to you.",
+                        )
+                    })?;
+            limits.scan_limits.take(&scanner_id, "scans")?;
+            let results =
+                session.transaction(|conn| exchange::record(conn, &event, &scanner_id, items))?;
+            let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
+            let views = connections::views_by_id(session.conn(), &ids)?;
+            Ok((results, views))
         })
-        .await?;
-    state.scan_limits.take(&scanner_id, "scans")?;
-    let results =
-        state.db.write(move |conn| exchange::record(conn, &event, &scanner_id, items)).await?;
-    let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
-    let views = state.db.read(move |conn| connections::views_by_id(conn, &ids)).await?;
-    Ok((results, views))
+        .await
 }
 
 fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionView>) -> ScanResponse {
