@@ -30,7 +30,8 @@ pub struct Config {
     pub mail_from: String,
     pub jwt_secret: Vec<u8>,
     pub environment: Environment,
-    pub db_pool_size: u32,
+    /// Database connections per process; `None` picks [`Config::pool_size`]'s default.
+    pub db_pool_size: Option<u32>,
     /// HTTP worker threads; `None` means one per CPU core.
     pub http_workers: Option<usize>,
     /// Whether `serve` also runs the background worker in the same process.
@@ -93,7 +94,10 @@ impl Config {
                 .unwrap_or_else(|| "Hallway <hallway@localhost>".to_owned()),
             jwt_secret,
             environment,
-            db_pool_size: parse_number(&lookup, "HALLWAY_DB_POOL_SIZE", 10)?,
+            db_pool_size: match lookup("HALLWAY_DB_POOL_SIZE") {
+                Some(_) => Some(parse_number(&lookup, "HALLWAY_DB_POOL_SIZE", 10)?),
+                None => None,
+            },
             http_workers: match lookup("HALLWAY_HTTP_WORKERS") {
                 Some(_) => Some(parse_number(&lookup, "HALLWAY_HTTP_WORKERS", 1)?),
                 None => None,
@@ -109,6 +113,21 @@ impl Config {
                 "HALLWAY_MAIL_RETRY_BASE_MS",
                 2000,
             )?),
+        })
+    }
+}
+
+impl Config {
+    /// Connections per process: as configured, else 10 for SQLite (readers run side by side, one
+    /// writer at a time) and two per CPU core plus two for PostgreSQL (more only queue for the
+    /// same cores; measured in BENCHMARKS.md).
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size.unwrap_or_else(|| match crate::db::parse_url(&self.database_url).0 {
+            crate::db::Backend::Sqlite => 10,
+            crate::db::Backend::Postgres => {
+                let cores = std::thread::available_parallelism().map_or(2, usize::from);
+                u32::try_from(cores * 2 + 2).unwrap_or(10)
+            }
         })
     }
 }

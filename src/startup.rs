@@ -38,7 +38,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url, config.db_pool_size)?;
+        let db = db::connect(&config.database_url, config.pool_size())?;
         let migrate_db = db.clone();
         web::block(move || db::migrate(&migrate_db)).await??;
         let outbox_wake = Arc::new(Notify::new());
@@ -63,7 +63,7 @@ impl Application {
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;
-        let pool_size = usize::try_from(state.config.db_pool_size).unwrap_or(10).max(2);
+        let pool_size = usize::try_from(state.config.pool_size()).unwrap_or(10).max(2);
         let worker_count = workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);

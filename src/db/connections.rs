@@ -73,7 +73,8 @@ pub fn between(
     others: &[String],
 ) -> QueryResult<Vec<Connection>> {
     if let [other] = others {
-        // One other person (the online case): `=` keeps both statements cacheable.
+        // One other person (the online case): `=` keeps both statements cacheable, and each
+        // side is found through its own index (an `OR` of the two would get neither).
         let mut found: Vec<Connection> = connections::table
             .filter(connections::event_id.eq(event_id))
             .filter(connections::owner_id.eq(person).and(connections::other_id.eq(other)))

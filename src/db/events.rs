@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{events, memberships};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = events)]
 pub struct Event {
     pub id: String,

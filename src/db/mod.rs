@@ -89,9 +89,12 @@ impl ManageConnection for Manager {
             Backend::Postgres => {
                 let mut conn =
                     PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                // Plan each statement with its parameters: a generic plan cached while a table
-                // was nearly empty (an event's first minutes) would keep scanning it whole.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan").map_err(|e| {
+                // Every query Hallway runs is served by an index. Cached (generic) plans are made
+                // from a connection's first executions, often while a table is nearly empty (an
+                // event's first minutes), when a sequential scan looks cheapest; that plan would
+                // stay as the table grows. Steering the planner off sequential scans keeps cached
+                // plans on the indexes (the statistics catch up later; the plans would not).
+                conn.batch_execute("SET enable_seqscan = off").map_err(|e| {
                     r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
                 })?;
                 Ok(DbConn::Postgres(conn))

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{badges, memberships, scans};
+use super::events::Event;
+use super::schema::{badges, scans};
+use diesel::sql_types::Text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = scans)]
@@ -71,20 +73,41 @@ pub fn insert(conn: &mut DbConn, rows: &[NewScan]) -> QueryResult<()> {
     Ok(())
 }
 
-/// Serializes the uploads of one scanner (backend-specific): on PostgreSQL a row lock on the
-/// scanner's membership, held until the transaction ends; SQLite has one writer at a time anyway.
-/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: the foreign-key checks of another scanner's inserts
-/// take `KEY SHARE` on this row, and must not wait for it (two people scanning each other would
-/// deadlock).
-pub fn lock_scanner(conn: &mut DbConn, scanner_id: &str) -> QueryResult<()> {
-    if let DbConn::Postgres(pg) = conn {
-        memberships::table
-            .find(scanner_id)
-            .select(memberships::id)
-            .for_no_key_update()
-            .first::<String>(pg)?;
+/// The event and the scanner's membership id, for a scan by `account_id` (`None`: not a member).
+///
+/// Backend-specific: on PostgreSQL the scanner's membership row is locked in the same statement
+/// (`FOR NO KEY UPDATE OF m`, which diesel's DSL cannot say), so that one scanner's uploads run one
+/// after the other and a client scan id cannot be recorded twice by two uploads at once. `NO KEY`:
+/// the foreign-key checks of other scanners' inserts take `KEY SHARE` on this row and must not
+/// wait for it (two people scanning each other would deadlock). SQLite has one writer at a time.
+pub fn scanner_for_update(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<(Event, String)>> {
+    match conn {
+        DbConn::Postgres(pg) => diesel::sql_query(
+            "SELECT e.id, e.name, e.slug, e.starts_at, e.ends_at, e.time_zone, \
+             e.follow_up_window_days, e.created_by, e.created_at, e.updated_at, e.join_code, \
+             m.id AS scanner_id \
+             FROM memberships m JOIN events e ON e.id = m.event_id \
+             WHERE m.event_id = $1 AND m.account_id = $2 FOR NO KEY UPDATE OF m",
+        )
+        .bind::<Text, _>(event_id)
+        .bind::<Text, _>(account_id)
+        .get_result::<ScannerRow>(pg)
+        .optional()
+        .map(|row| row.map(|r| (r.event, r.scanner_id))),
+        DbConn::Sqlite(_) => super::events::find_with_membership(conn, event_id, account_id),
     }
-    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct ScannerRow {
+    #[diesel(embed)]
+    event: Event,
+    #[diesel(sql_type = Text)]
+    scanner_id: String,
 }
 
 /// A badge as a scan resolves it: (code, holder's membership, event, revoked at).

@@ -132,7 +132,8 @@ pub fn recorded_time(
     }
 }
 
-/// What the scanner's items came to: one result per item, in order.
+/// What the scanner's items came to: one result per item, in order. Call inside one transaction
+/// that holds the scanner's lock ([`scan_store::scanner_for_update`]).
 pub fn record(
     conn: &mut DbConn,
     event: &Event,
@@ -140,7 +141,6 @@ pub fn record(
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<Vec<ScanResult>> {
     let now = db::now();
-    scan_store::lock_scanner(conn, scanner_id)?;
     let client_ids: Vec<String> =
         items.iter().filter_map(|i| i.as_ref().ok()).map(|i| i.client_scan_id.clone()).collect();
     let earlier: HashMap<String, crate::db::scans::Scan> =

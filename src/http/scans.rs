@@ -130,22 +130,24 @@ async fn run(
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionView>)> {
-    // One trip to the blocking pool; SQLite's write lock is held only for the transaction.
+    // One trip to the blocking pool; the connections' views are read after the commit, so that
+    // SQLite's write lock is held only for the transaction.
     let limits = state.clone();
     state
         .db
         .session(move |session| {
-            let (event, scanner_id) =
-                crate::db::events::find_with_membership(session.conn(), &event_id, &account_id)?
-                    .ok_or_else(|| {
-                        Error::not_found(
-                            "event_not_found",
-                            "No event with this id is visible to you.",
-                        )
-                    })?;
-            limits.scan_limits.take(&scanner_id, "scans")?;
-            let results =
-                session.transaction(|conn| exchange::record(conn, &event, &scanner_id, items))?;
+            let results = session.transaction(|conn| {
+                let (event, scanner_id) =
+                    crate::db::scans::scanner_for_update(conn, &event_id, &account_id)?
+                        .ok_or_else(|| {
+                            Error::not_found(
+                                "event_not_found",
+                                "No event with this id is visible to you.",
+                            )
+                        })?;
+                limits.scan_limits.take(&scanner_id, "scans")?;
+                exchange::record(conn, &event, &scanner_id, items)
+            })?;
             let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
             let views = connections::views_by_id(session.conn(), &ids)?;
             Ok((results, views))

@@ -189,7 +189,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         mail_from: "Hallway <hallway@example.org>".to_owned(),
         jwt_secret: JWT_SECRET.as_bytes().to_vec(),
         environment: Environment::Development,
-        db_pool_size: 4,
+        db_pool_size: Some(4),
         http_workers: Some(1),
         embedded_worker: true,
         worker_poll: Duration::from_millis(500),
