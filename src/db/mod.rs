@@ -244,6 +244,10 @@ pub struct Session<'a> {
 }
 
 impl Session<'_> {
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
     /// The connection, for reads.
     pub fn conn(&mut self) -> &mut DbConn {
         self.conn

@@ -13,6 +13,7 @@ use super::connections::{
     parse_time,
 };
 use super::{AuthUser, Json, body};
+use crate::db::Backend;
 use crate::domain::connections::{self, ConnectionView};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
 use crate::error::{Error, FieldError, Problem, Result};
@@ -136,15 +137,24 @@ async fn run(
     state
         .db
         .session(move |session| {
+            // SQLite: find the scanner before taking the one write lock. PostgreSQL: find and
+            // lock the scanner inside the transaction (see `scanner_for_update`).
+            let found_early = match session.backend() {
+                Backend::Sqlite => Some(crate::db::events::find_with_membership(
+                    session.conn(),
+                    &event_id,
+                    &account_id,
+                )?),
+                Backend::Postgres => None,
+            };
             let results = session.transaction(|conn| {
-                let (event, scanner_id) =
-                    crate::db::scans::scanner_for_update(conn, &event_id, &account_id)?
-                        .ok_or_else(|| {
-                            Error::not_found(
-                                "event_not_found",
-                                "No event with this id is visible to you.",
-                            )
-                        })?;
+                let found = match found_early {
+                    Some(found) => found,
+                    None => crate::db::scans::scanner_for_update(conn, &event_id, &account_id)?,
+                };
+                let (event, scanner_id) = found.ok_or_else(|| {
+                    Error::not_found("event_not_found", "No event with this id is visible to you.")
+                })?;
                 limits.scan_limits.take(&scanner_id, "scans")?;
                 exchange::record(conn, &event, &scanner_id, items)
             })?;
