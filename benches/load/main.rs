@@ -69,7 +69,8 @@ impl Server {
             .env("HALLWAY_MAIL", format!("file://{}", mail_dir.display()))
             .env("HALLWAY_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            // The server logs (warnings and errors only) go to the benchmark's stderr.
+            .stdout(Stdio::from(std::io::stderr()))
             .spawn()
             .expect("start the server");
         let server =

@@ -140,7 +140,9 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
     let (backend, target) = parse_url(database_url);
     let pool = Pool::builder()
         .max_size(size.max(1))
-        .min_idle(Some(1))
+        // Every connection is opened at start, not under load: a new SQLite connection sets its
+        // pragmas (journal mode among them) while the others are busy writing.
+        .min_idle(Some(size.max(1)))
         .connection_timeout(Duration::from_secs(10))
         // r2d2 would run `SELECT 1` on every check-out; a broken connection shows itself on use.
         .test_on_check_out(false)
