@@ -224,8 +224,7 @@ impl Db {
     {
         let mut conn = self.pool.get()?;
         let _guard = self.write_guard();
-        let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        write_transaction(&mut conn, f)
     }
 
     /// A connection for code that runs off the async executor (the worker, tests).
@@ -236,6 +235,39 @@ impl Db {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await.is_ok()
+    }
+}
+
+/// Runs `f` in a write transaction. Backend-specific: on SQLite it begins `IMMEDIATE`, taking the
+/// database's write lock up front (waiting up to `busy_timeout` for another process's writer).
+/// A deferred transaction would read first and upgrade later, and an upgrade after another
+/// process committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT).
+fn write_transaction<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(lite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(lite) = conn else {
+        return Err(Error::internal(anyhow::anyhow!("the connection changed backend")));
+    };
+    match result {
+        Ok(value) => {
+            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
+                lite,
+            )?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = <AnsiTransactionManager as TransactionManager<
+                SqliteConnection,
+            >>::rollback_transaction(lite)
+            {
+                tracing::error!(%rollback, "rollback failed");
+            }
+            Err(error)
+        }
     }
 }
 
@@ -258,7 +290,7 @@ impl Session<'_> {
     /// Runs `f` in one transaction, under SQLite's write lock.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let _guard = self.db.write_guard();
-        self.conn.transaction(f)
+        write_transaction(self.conn, f)
     }
 }
 
