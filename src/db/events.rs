@@ -62,30 +62,16 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except_event: Option<&str>) -> 
     query.first::<String>(conn).optional().map(|found| found.is_some())
 }
 
-/// The event and the account's role in it, or `None` when the account is not a member.
+/// The event with the account's membership in it (id, role), or `None` when not a member.
 pub fn find_for_member(
     conn: &mut DbConn,
     event_id: &str,
     account_id: &str,
-) -> QueryResult<Option<(Event, String)>> {
+) -> QueryResult<Option<(Event, String, String)>> {
     events::table
         .inner_join(memberships::table)
         .filter(events::id.eq(event_id).and(memberships::account_id.eq(account_id)))
-        .select((Event::as_select(), memberships::role))
-        .first(conn)
-        .optional()
-}
-
-/// The event and the id of the account's membership in it, or `None` when not a member.
-pub fn find_with_membership(
-    conn: &mut DbConn,
-    event_id: &str,
-    account_id: &str,
-) -> QueryResult<Option<(Event, String)>> {
-    events::table
-        .inner_join(memberships::table)
-        .filter(events::id.eq(event_id).and(memberships::account_id.eq(account_id)))
-        .select((Event::as_select(), memberships::id))
+        .select((Event::as_select(), memberships::id, memberships::role))
         .first(conn)
         .optional()
 }

@@ -98,7 +98,8 @@ pub fn scanner_for_update(
         .get_result::<ScannerRow>(pg)
         .optional()
         .map(|row| row.map(|r| (r.event, r.scanner_id))),
-        DbConn::Sqlite(_) => super::events::find_with_membership(conn, event_id, account_id),
+        DbConn::Sqlite(_) => super::events::find_for_member(conn, event_id, account_id)
+            .map(|found| found.map(|(event, id, _)| (event, id))),
     }
 }
 

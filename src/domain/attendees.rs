@@ -45,13 +45,9 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The name to show: the event profile's, else the account's, else the email's local part.
+    /// The name to show: see [`shown_name`].
     pub fn name(&self) -> String {
-        self.member
-            .name
-            .clone()
-            .or_else(|| self.display_name.clone())
-            .unwrap_or_else(|| self.email.split('@').next().unwrap_or_default().to_owned())
+        shown_name(&self.member, &self.email, self.display_name.as_deref())
     }
 
     pub fn links(&self) -> Vec<Link> {
@@ -61,6 +57,16 @@ impl Profile {
     pub fn role(&self) -> Role {
         Role::parse(&self.member.role)
     }
+}
+
+/// The name a member shows: the event profile's, else the account's, else the email's local part.
+pub fn shown_name(member: &Membership, email: &str, display_name: Option<&str>) -> String {
+    member
+        .name
+        .as_deref()
+        .or(display_name)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or_default())
+        .to_owned()
 }
 
 /// Attaches each member's topic choices.

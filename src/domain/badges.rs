@@ -13,8 +13,7 @@ pub const CODE_LEN: usize = 20;
 
 /// A new random badge code.
 pub fn new_code() -> String {
-    let mut rng = rand::rng();
-    (0..CODE_LEN).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    random_symbols(CODE_LEN)
 }
 
 /// Random codes of `len` symbols of the same alphabet (join codes use it too).

@@ -163,7 +163,7 @@ pub fn find_for_member(
     account_id: &str,
 ) -> Result<(Event, Role)> {
     store::find_for_member(conn, event_id, account_id)?
-        .map(|(event, role)| (event, Role::parse(&role)))
+        .map(|(event, _, role)| (event, Role::parse(&role)))
         .ok_or_else(|| {
             Error::not_found("event_not_found", "No event with this id is visible to you.")
         })

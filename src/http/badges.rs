@@ -335,12 +335,12 @@ pub async fn badge_sheet(
                     .into_iter()
                     .map(|b| (b.membership_id, b.code))
                     .collect();
-            let profiles = attendees::with_topics(conn, members)?;
-            Ok(profiles
-                .into_iter()
-                .filter_map(|p| {
-                    let code = codes.remove(&p.member.id)?;
-                    Some(sheet::Card { name: p.name(), company: p.member.company.clone(), code })
+            Ok(members
+                .iter()
+                .filter_map(|(member, email, display_name)| {
+                    let code = codes.remove(&member.id)?;
+                    let name = attendees::shown_name(member, email, display_name.as_deref());
+                    Some(sheet::Card { name, company: member.company.clone(), code })
                 })
                 .collect::<Vec<_>>())
         })

@@ -134,12 +134,7 @@ impl From<ConnectionView> for ConnectionResponse {
 }
 
 pub fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
-    DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc).naive_utc()).map_err(|_| {
-        FieldError::new(
-            field,
-            format!("`{raw}` is not an RFC 3339 date-time such as 2026-09-08T09:30:00Z"),
-        )
-    })
+    super::events::parse_time(raw).map_err(|message| FieldError::new(field, message))
 }
 
 /// A due date: an RFC 3339 date-time, or a date (then the start of that day, UTC).

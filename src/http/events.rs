@@ -100,7 +100,8 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-fn parse_time(raw: &str) -> Result<NaiveDateTime, String> {
+/// An RFC 3339 date-time, as stored: UTC.
+pub(super) fn parse_time(raw: &str) -> Result<NaiveDateTime, String> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc).naive_utc())
         .map_err(|_| format!("`{raw}` is not an RFC 3339 date-time such as 2026-09-08T09:00:00Z"))

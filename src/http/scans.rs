@@ -140,7 +140,7 @@ async fn run(
             // SQLite: find the scanner before taking the one write lock. PostgreSQL: find and
             // lock the scanner inside the transaction (see `scanner_for_update`).
             let found_early = match session.backend() {
-                Backend::Sqlite => Some(crate::db::events::find_with_membership(
+                Backend::Sqlite => Some(crate::db::scans::scanner_for_update(
                     session.conn(),
                     &event_id,
                     &account_id,
