@@ -104,6 +104,8 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
     let scan_url = format!("{}/v1/events/{event_id}/scans", server.base);
     let batch_url = format!("{scan_url}/batch");
 
+    let mut rss_by_phase = vec![server.peak_rss_mib()];
+
     // 1. Single scans, 32 clients at once, each scan by a different person than the last.
     let next = Rc::new(Cell::new(0usize));
     let latencies = Rc::new(RefCell::new(Vec::with_capacity(SINGLE_SCANS)));
@@ -143,6 +145,7 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
     let mut latencies = latencies.take();
     latencies.sort();
     assert_eq!(failures.get(), 0, "every single scan succeeds");
+    rss_by_phase.push(server.peak_rss_mib());
 
     // 2. Offline sync: 200 people each upload 500 scans of 500 different people.
     let batches: Rc<Vec<(String, Value)>> = Rc::new(
@@ -187,6 +190,7 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
         }
     };
     let (batch_secs, first_statuses) = upload("first").await;
+    rss_by_phase.push(server.peak_rss_mib());
     let (replay_secs, replay_statuses) = upload("replay").await;
     assert_eq!(first_statuses.values().sum::<usize>(), BATCH_SCANNERS * BATCH);
     assert!(
@@ -217,31 +221,26 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
         .map(|m| m.len())
         .ok();
 
-    // 4. The ceiling: as many single-row inserts, one transaction each, straight through diesel.
+    // 4. The ceiling: as many single-row inserts, one transaction each, straight through diesel
+    // on one connection (the server is idle by now).
     let scanner = people[0].membership_id.clone();
+    let mut conn = db.get().unwrap();
     let started = Instant::now();
     for _ in 0..SINGLE_SCANS {
-        let (event_id, scanner) = (event_id.clone(), scanner.clone());
-        db.write_blocking(move |conn| {
-            let at = hallway::db::now();
-            let row = hallway::db::scans::NewScan {
-                id: hallway::db::new_id(),
-                event_id,
-                scanner_id: scanner,
-                client_scan_id: uuid::Uuid::new_v4().to_string(),
-                badge_code: "CEILING".to_owned(),
-                scanned_id: None,
-                status: "badge_not_found",
-                device_time: at,
-                scanned_at: at,
-                server_time: at,
-            };
-            diesel::insert_into(scans::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(hallway::error::Error::from)
-        })
-        .unwrap();
+        let at = hallway::db::now();
+        let row = hallway::db::scans::NewScan {
+            id: hallway::db::new_id(),
+            event_id: event_id.clone(),
+            scanner_id: scanner.clone(),
+            client_scan_id: uuid::Uuid::new_v4().to_string(),
+            badge_code: "CEILING".to_owned(),
+            scanned_id: None,
+            status: "badge_not_found",
+            device_time: at,
+            scanned_at: at,
+            server_time: at,
+        };
+        conn.transaction(|c| diesel::insert_into(scans::table).values(&row).execute(c)).unwrap();
     }
     let ceiling = SINGLE_SCANS as f64 / started.elapsed().as_secs_f64();
 
@@ -279,6 +278,10 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
             format!("{scan_rows} / {connection_rows} (every scan once)"),
         ),
         (format!("server peak RSS, {backend}"), format!("{rss:.0} MiB")),
+        (
+            format!("peak RSS after the import / single scans / batches, {backend}"),
+            rss_by_phase.iter().map(|r| format!("{r:.0} MiB")).collect::<Vec<_>>().join(" / "),
+        ),
     ];
     if let Some(wal) = wal {
         results.push((

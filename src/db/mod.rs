@@ -14,8 +14,9 @@ pub mod outbox;
 pub mod scans;
 pub mod schema;
 pub mod topics;
+mod writer;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -44,6 +45,11 @@ macro_rules! insert_batch {
     };
 }
 pub(crate) use insert_batch;
+
+/// The page cache of each pooled SQLite connection, in KiB. Small: SQLite drops a connection's
+/// cache whenever another connection has written since it last read, and every write is made by
+/// the writer's own connection, so a reader's cache rarely lives past one request.
+pub const READER_CACHE_KIB: u32 = 512;
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
 pub const BATCH_ROWS: usize = 500;
@@ -75,6 +81,7 @@ pub fn parse_url(url: &str) -> (Backend, String) {
 }
 
 /// An r2d2 manager that connects to the backend named by the URL's scheme.
+#[derive(Clone)]
 pub struct Manager {
     backend: Backend,
     target: String,
@@ -111,6 +118,9 @@ impl ManageConnection for Manager {
                 .map_err(|e| {
                     r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
                 })?;
+                conn.batch_execute(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}")).map_err(
+                    |e| r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e)),
+                )?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -130,14 +140,15 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
-    /// SQLite allows one writer at a time; writers queue here instead of failing with SQLITE_BUSY
-    /// when a read transaction upgrades to a write. PostgreSQL needs no such lock.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite: the one connection that writes, on its own thread, committing writes in groups
+    /// (see [`writer`]). PostgreSQL writes on the pool.
+    writer: Option<Arc<writer::Writer>>,
 }
 
 /// Opens a pool of `size` connections to `database_url`, failing fast when it is unreachable.
 pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
     let (backend, target) = parse_url(database_url);
+    let manager = Manager { backend, target };
     let pool = Pool::builder()
         .max_size(size.max(1))
         // Every connection is opened at start, not under load: a new SQLite connection sets its
@@ -146,10 +157,15 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
         .connection_timeout(Duration::from_secs(10))
         // r2d2 would run `SELECT 1` on every check-out; a broken connection shows itself on use.
         .test_on_check_out(false)
-        .build(Manager { backend, target })
+        .build(manager.clone())
         .with_context(|| format!("cannot connect to the {backend:?} database"))?;
-    let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-    Ok(Db { pool, backend, write_lock })
+    let writer = match backend {
+        Backend::Sqlite => {
+            Some(Arc::new(writer::Writer::start(manager).context("cannot start SQLite's writer")?))
+        }
+        Backend::Postgres => None,
+    };
+    Ok(Db { pool, backend, writer })
 }
 
 /// Applies the pending migrations of the pool's backend.
@@ -185,46 +201,19 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` in one transaction on the blocking pool: all of its writes land, or none do.
+    /// Runs `f` in one transaction: all of its writes land, or none do. On SQLite it runs on the
+    /// writer's thread, in a savepoint of a transaction it may share with other writes (see
+    /// [`writer`]); on PostgreSQL on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        actix_web::web::block(move || db.write_blocking(f)).await?
-    }
-
-    /// Runs `f` with one pooled connection on the blocking pool: reads on [`Session::conn`],
-    /// writes in [`Session::transaction`], so that SQLite's write lock is held only for the writes
-    /// while the whole request takes one trip to the pool.
-    pub async fn session<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let db = self.clone();
-        actix_web::web::block(move || {
-            let mut conn = db.pool.get()?;
-            f(&mut Session { db: &db, conn: &mut conn })
-        })
-        .await?
-    }
-
-    fn write_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
-        self.write_lock
-            .as_ref()
-            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// [`Db::write`] for code that already runs off the async executor.
-    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T>,
-    {
-        let mut conn = self.pool.get()?;
-        let _guard = self.write_guard();
-        write_transaction(&mut conn, f)
+        if let Some(writer) = &self.writer {
+            return writer.submit(f).await.unwrap_or_else(|_| Err(writer::lost()));
+        }
+        let pool = self.pool.clone();
+        actix_web::web::block(move || (*pool.get()?).transaction(f)).await?
     }
 
     /// A connection for code that runs off the async executor (the worker, tests).
@@ -235,62 +224,6 @@ impl Db {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await.is_ok()
-    }
-}
-
-/// Runs `f` in a write transaction. Backend-specific: on SQLite it begins `IMMEDIATE`, taking the
-/// database's write lock up front (waiting up to `busy_timeout` for another process's writer).
-/// A deferred transaction would read first and upgrade later, and an upgrade after another
-/// process committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT).
-fn write_transaction<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let DbConn::Sqlite(lite) = conn else {
-        return conn.transaction(f);
-    };
-    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
-    let result = f(conn);
-    let DbConn::Sqlite(lite) = conn else {
-        return Err(Error::internal(anyhow::anyhow!("the connection changed backend")));
-    };
-    match result {
-        Ok(value) => {
-            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
-                lite,
-            )?;
-            Ok(value)
-        }
-        Err(error) => {
-            if let Err(rollback) = <AnsiTransactionManager as TransactionManager<
-                SqliteConnection,
-            >>::rollback_transaction(lite)
-            {
-                tracing::error!(%rollback, "rollback failed");
-            }
-            Err(error)
-        }
-    }
-}
-
-/// A pooled connection lent to [`Db::session`].
-pub struct Session<'a> {
-    db: &'a Db,
-    conn: &'a mut DbConn,
-}
-
-impl Session<'_> {
-    pub fn backend(&self) -> Backend {
-        self.db.backend
-    }
-
-    /// The connection, for reads.
-    pub fn conn(&mut self) -> &mut DbConn {
-        self.conn
-    }
-
-    /// Runs `f` in one transaction, under SQLite's write lock.
-    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _guard = self.db.write_guard();
-        write_transaction(self.conn, f)
     }
 }
 

@@ -13,7 +13,6 @@ use super::connections::{
     parse_time,
 };
 use super::{AuthUser, Json, body};
-use crate::db::Backend;
 use crate::domain::connections::{self, ConnectionView};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
 use crate::error::{Error, FieldError, Problem, Result};
@@ -131,38 +130,26 @@ async fn run(
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionView>)> {
-    // One trip to the blocking pool; the connections' views are read after the commit, so that
-    // SQLite's write lock is held only for the transaction.
     let limits = state.clone();
-    state
+    let results = state
         .db
-        .session(move |session| {
-            // SQLite: find the scanner before taking the one write lock. PostgreSQL: find and
-            // lock the scanner inside the transaction (see `scanner_for_update`).
-            let found_early = match session.backend() {
-                Backend::Sqlite => Some(crate::db::scans::scanner_for_update(
-                    session.conn(),
-                    &event_id,
-                    &account_id,
-                )?),
-                Backend::Postgres => None,
-            };
-            let results = session.transaction(|conn| {
-                let found = match found_early {
-                    Some(found) => found,
-                    None => crate::db::scans::scanner_for_update(conn, &event_id, &account_id)?,
-                };
-                let (event, scanner_id) = found.ok_or_else(|| {
-                    Error::not_found("event_not_found", "No event with this id is visible to you.")
-                })?;
-                limits.scan_limits.take(&scanner_id, "scans")?;
-                exchange::record(conn, &event, &scanner_id, items)
+        .write(move |conn| {
+            let (event, scanner_id) = crate::db::scans::scanner_for_update(
+                conn,
+                &event_id,
+                &account_id,
+            )?
+            .ok_or_else(|| {
+                Error::not_found("event_not_found", "No event with this id is visible to you.")
             })?;
-            let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
-            let views = connections::views_by_id(session.conn(), &ids)?;
-            Ok((results, views))
+            limits.scan_limits.take(&scanner_id, "scans")?;
+            exchange::record(conn, &event, &scanner_id, items)
         })
-        .await
+        .await?;
+    // The views are read after the commit, off the writer.
+    let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
+    let views = state.db.read(move |conn| connections::views_by_id(conn, &ids)).await?;
+    Ok((results, views))
 }
 
 fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionView>) -> ScanResponse {

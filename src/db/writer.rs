@@ -1,0 +1,309 @@
+//! SQLite's one writer: a thread that owns the writing connection and commits writes in groups.
+//!
+//! SQLite lets one connection write at a time, and each commit is the costly part of a small
+//! write (its pages appended to the WAL, now and then a checkpoint). Writes are queued to this
+//! thread, which runs each in its own savepoint of one transaction together with the writes that
+//! queue up meanwhile (at most [`MAX_GROUP`]), commits once, then answers each. A write that fails
+//! is rolled back to its savepoint alone; when the commit fails, every write of the group fails.
+//! No write is answered as done before its commit. A lone write is committed at once.
+//!
+//! Keeping every write on one connection also keeps that connection's page cache warm: SQLite
+//! drops a connection's cache whenever another connection has written since it last looked.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::ManageConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, QueryResult};
+use tokio::sync::oneshot;
+
+use super::{DbConn, Manager};
+use crate::error::{Error, Result};
+
+/// The most writes committed together.
+pub const MAX_GROUP: usize = 64;
+/// No write joins a group that has run this long: the writes in it wait for its commit.
+const MAX_GROUP_TIME: Duration = Duration::from_millis(10);
+/// The writing connection's page cache, in KiB (readers keep [`super::READER_CACHE_KIB`]).
+const WRITER_CACHE_KIB: u32 = 4096;
+
+/// Answers a write's caller. Dropped unanswered when the group is rolled back: the caller then
+/// hears [`lost`].
+type Answer = Box<dyn FnOnce() + Send>;
+/// A write: run alone (`false`: the group's first, which a rollback of the whole transaction
+/// undoes) or in a savepoint (`true`). Gives back whether it succeeded, and its answer.
+type Job = Box<dyn FnOnce(&mut DbConn, bool) -> (bool, Answer) + Send>;
+
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Opens the writing connection and starts its thread. The thread ends when the last
+    /// [`Writer`] handle is dropped.
+    pub fn start(manager: Manager) -> anyhow::Result<Self> {
+        let mut conn = manager.connect()?;
+        // The pages every write walks (the indexes' upper levels) stay cached here for good.
+        // Each write's savepoint keeps the pages it changes in a sub-journal: in memory, not in a
+        // temporary file.
+        conn.batch_execute(&format!(
+            "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+        ))?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || run(&manager, conn, &queue))?;
+        Ok(Self { jobs })
+    }
+
+    /// Queues `f`; the receiver gets its result once its group is committed (or has failed).
+    pub fn submit<T, F>(&self, f: F) -> oneshot::Receiver<Result<T>>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (job, answer) = job(f);
+        // If the thread is gone, `job` is dropped with the error: the caller hears of it through
+        // the receiver.
+        let _ = self.jobs.send(job);
+        answer
+    }
+}
+
+fn job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T>>)
+where
+    F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job: Job = Box::new(move |conn: &mut DbConn, savepoint: bool| {
+        let outcome = if savepoint { conn.transaction(f) } else { f(conn) };
+        let succeeded = outcome.is_ok();
+        let answer: Answer = Box::new(move || {
+            // The caller may have gone (a client that hung up); the write stands all the same.
+            let _ = reply.send(outcome);
+        });
+        (succeeded, answer)
+    });
+    (job, answer)
+}
+
+/// What a caller hears when its write is not committed: the cause is in the writer's log.
+pub fn lost() -> Error {
+    Error::internal(anyhow::anyhow!("the write was not committed; the server log says why"))
+}
+
+fn run(manager: &Manager, mut conn: DbConn, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        if let Err(error) = begin(&mut conn) {
+            tracing::error!(%error, "cannot begin a write transaction");
+            continue;
+        }
+        let started = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| group(&mut conn, first, queue, started))) {
+            Ok(Some(answers)) => match commit(&mut conn) {
+                Ok(()) => answers.into_iter().for_each(|answer| answer()),
+                Err(error) => {
+                    tracing::error!(%error, writes = answers.len(), "a group of writes failed to commit");
+                    rollback(&mut conn);
+                }
+            },
+            Ok(None) => {}
+            Err(_) => {
+                // A write panicked, maybe mid-savepoint: the group is lost; a new connection
+                // starts clean (closing the old one rolls its transaction back).
+                tracing::error!("a write panicked; its group was rolled back");
+                match manager.connect() {
+                    Ok(fresh) => conn = fresh,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot reopen SQLite's writing connection")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs `first` alone, then the writes that queue meanwhile in savepoints, in the open transaction.
+/// `None` when `first` failed: the transaction is rolled back and `first` answered.
+fn group(
+    conn: &mut DbConn,
+    first: Job,
+    queue: &mpsc::Receiver<Job>,
+    started: Instant,
+) -> Option<Vec<Answer>> {
+    let (succeeded, answer) = first(conn, false);
+    if !succeeded {
+        rollback(conn);
+        answer();
+        return None;
+    }
+    let mut answers = vec![answer];
+    while answers.len() < MAX_GROUP && started.elapsed() < MAX_GROUP_TIME {
+        let Ok(job) = queue.try_recv() else { break };
+        answers.push(job(conn, true).1);
+    }
+    Some(answers)
+}
+
+fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
+    match conn {
+        DbConn::Sqlite(lite) => lite,
+        DbConn::Postgres(_) => unreachable!("the writer is SQLite's"),
+    }
+}
+
+/// `BEGIN IMMEDIATE` takes the database's write lock up front (waiting up to `busy_timeout` for
+/// another process's writer, like `hallway worker`). A deferred transaction would read first and
+/// upgrade later, and an upgrade after another process committed fails at once with "database is
+/// locked" (SQLITE_BUSY_SNAPSHOT).
+fn begin(conn: &mut DbConn) -> QueryResult<()> {
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")
+}
+
+fn commit(conn: &mut DbConn) -> QueryResult<()> {
+    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(
+        conn,
+    ))
+}
+
+fn rollback(conn: &mut DbConn) {
+    let lite = sqlite(conn);
+    if let Err(error) =
+        <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(lite)
+    {
+        tracing::error!(%error, "rollback failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+
+    /// A SQLite file with one table, removed afterwards.
+    struct Database {
+        manager: Manager,
+        path: String,
+    }
+
+    impl Drop for Database {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
+            }
+        }
+    }
+
+    fn database() -> Database {
+        let path = std::env::temp_dir().join(format!("hallway-writer-{}.db", uuid::Uuid::new_v4()));
+        let path = path.display().to_string();
+        let (backend, target) = super::super::parse_url(&path);
+        let manager = Manager { backend, target };
+        let mut conn = manager.connect().unwrap();
+        conn.batch_execute("CREATE TABLE t (n INTEGER PRIMARY KEY NOT NULL)").unwrap();
+        Database { manager, path }
+    }
+
+    fn insert(n: i64, then_fail: bool) -> impl FnOnce(&mut DbConn) -> Result<i64> + Send {
+        move |conn| {
+            diesel::sql_query("INSERT INTO t (n) VALUES (?)").bind::<BigInt, _>(n).execute(conn)?;
+            if then_fail {
+                return Err(Error::bad_request("refused", format!("write {n} refused")));
+            }
+            Ok(n)
+        }
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn rows(manager: &Manager) -> Vec<i64> {
+        let mut conn = manager.connect().unwrap();
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT n FROM t ORDER BY n").load(&mut conn).unwrap();
+        rows.into_iter().map(|r| r.n).collect()
+    }
+
+    /// Queues `f` as [`Writer::submit`] does, for a test to run the group.
+    fn queue<T: Send + 'static>(
+        jobs: &mpsc::Sender<Job>,
+        f: impl FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T>> {
+        let (job, answer) = job(f);
+        jobs.send(job).unwrap();
+        answer
+    }
+
+    #[test]
+    fn a_failing_write_in_a_group_is_undone_alone() {
+        let db = database();
+        let mut conn = db.manager.connect().unwrap();
+        let (jobs, waiting) = mpsc::channel();
+        let mut first = queue(&jobs, insert(1, false));
+        let mut failing = queue(&jobs, insert(2, true));
+        let mut third = queue(&jobs, insert(3, false));
+        let first_job = waiting.try_recv().unwrap();
+        begin(&mut conn).unwrap();
+        let answers = group(&mut conn, first_job, &waiting, Instant::now()).unwrap();
+        assert_eq!(answers.len(), 3, "the queued writes joined the group");
+        commit(&mut conn).unwrap();
+        answers.into_iter().for_each(|answer| answer());
+        assert_eq!(first.try_recv().unwrap().unwrap(), 1);
+        assert_eq!(
+            failing.try_recv().unwrap().unwrap_err().to_string(),
+            "refused: write 2 refused"
+        );
+        assert_eq!(third.try_recv().unwrap().unwrap(), 3);
+        assert_eq!(rows(&db.manager), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_failing_first_write_is_rolled_back_and_answered_at_once() {
+        let db = database();
+        let mut conn = db.manager.connect().unwrap();
+        let (jobs, waiting) = mpsc::channel();
+        let mut failing = queue(&jobs, insert(1, true));
+        let _next = queue(&jobs, insert(2, false));
+        let first_job = waiting.try_recv().unwrap();
+        begin(&mut conn).unwrap();
+        assert!(group(&mut conn, first_job, &waiting, Instant::now()).is_none());
+        assert!(failing.try_recv().unwrap().is_err());
+        assert!(waiting.try_recv().is_ok(), "the next write waits for a group of its own");
+        assert_eq!(rows(&db.manager), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_group_holds_at_most_max_group_writes() {
+        let db = database();
+        let mut conn = db.manager.connect().unwrap();
+        let (jobs, waiting) = mpsc::channel();
+        let answers: Vec<_> =
+            (0..MAX_GROUP as i64 + 6).map(|n| queue(&jobs, insert(n, false))).collect();
+        let first_job = waiting.try_recv().unwrap();
+        begin(&mut conn).unwrap();
+        let group = group(&mut conn, first_job, &waiting, Instant::now()).unwrap();
+        assert_eq!(group.len(), MAX_GROUP);
+        assert_eq!(waiting.try_iter().count(), 6);
+        drop(answers);
+    }
+
+    #[test]
+    fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+        let db = database();
+        let writer = Writer::start(db.manager.clone()).unwrap();
+        let panicked = writer.submit(|_conn| -> Result<()> { panic!("a bug in a write") });
+        assert!(panicked.blocking_recv().is_err(), "the caller hears of the failure");
+        let after = writer.submit(insert(7, false)).blocking_recv().unwrap().unwrap();
+        assert_eq!(after, 7);
+        assert_eq!(rows(&db.manager), vec![7]);
+    }
+}
