@@ -206,18 +206,23 @@ pub fn find_many_with_other(
 ) -> QueryResult<Vec<(Connection, super::attendees::Member)>> {
     let mut found = Vec::new();
     for chunk in ids.chunks(super::BATCH_ROWS) {
+        let query = connections::table
+            .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
+            .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+            .select((
+                Connection::as_select(),
+                super::attendees::Membership::as_select(),
+                accounts::email,
+                accounts::display_name,
+            ))
+            .into_boxed();
         let rows: Vec<(Connection, super::attendees::Membership, String, Option<String>)> =
-            connections::table
-                .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
-                .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
-                .filter(connections::id.eq_any(chunk))
-                .select((
-                    Connection::as_select(),
-                    super::attendees::Membership::as_select(),
-                    accounts::email,
-                    accounts::display_name,
-                ))
-                .load(conn)?;
+            match chunk {
+                // One (a scan's answer): `=` keeps the statement cacheable; `IN (…)` is not.
+                [one] => query.filter(connections::id.eq(one)),
+                _ => query.filter(connections::id.eq_any(chunk)),
+            }
+            .load(conn)?;
         found.extend(rows.into_iter().map(|(c, m, email, name)| (c, (m, email, name))));
     }
     Ok(found)
@@ -262,12 +267,16 @@ pub fn insert_notes(conn: &mut DbConn, notes: &[Note]) -> QueryResult<()> {
 pub fn notes_of(conn: &mut DbConn, connection_ids: &[String]) -> QueryResult<Vec<Note>> {
     let mut found = Vec::new();
     for chunk in connection_ids.chunks(super::BATCH_ROWS) {
+        let query = connection_notes::table
+            .order((connection_notes::created_at.asc(), connection_notes::id.asc()))
+            .select(Note::as_select())
+            .into_boxed();
         found.extend(
-            connection_notes::table
-                .filter(connection_notes::connection_id.eq_any(chunk))
-                .order((connection_notes::created_at.asc(), connection_notes::id.asc()))
-                .select(Note::as_select())
-                .load(conn)?,
+            match chunk {
+                [one] => query.filter(connection_notes::connection_id.eq(one)),
+                _ => query.filter(connection_notes::connection_id.eq_any(chunk)),
+            }
+            .load(conn)?,
         );
     }
     Ok(found)

@@ -85,13 +85,18 @@ pub fn choices_of(
 ) -> QueryResult<Vec<(String, String, String)>> {
     let mut found = Vec::new();
     for chunk in membership_ids.chunks(super::BATCH_ROWS) {
+        let query = membership_topics::table
+            .inner_join(topics::table)
+            .order((topics::position.asc(), topics::slug.asc()))
+            .select((membership_topics::membership_id, topics::slug, membership_topics::kind))
+            .into_boxed();
         found.extend(
-            membership_topics::table
-                .inner_join(topics::table)
-                .filter(membership_topics::membership_id.eq_any(chunk))
-                .order((topics::position.asc(), topics::slug.asc()))
-                .select((membership_topics::membership_id, topics::slug, membership_topics::kind))
-                .load::<(String, String, String)>(conn)?,
+            match chunk {
+                // One person (a scan's answer): `=` keeps the statement cacheable.
+                [one] => query.filter(membership_topics::membership_id.eq(one)),
+                _ => query.filter(membership_topics::membership_id.eq_any(chunk)),
+            }
+            .load::<(String, String, String)>(conn)?,
         );
     }
     Ok(found)
