@@ -9,6 +9,7 @@
 //!
 //! Keeping every write on one connection also keeps that connection's page cache warm: SQLite
 //! drops a connection's cache whenever another connection has written since it last looked.
+//! Checkpoints (copying the WAL back into the database file) run on a thread of their own.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -29,6 +30,10 @@ pub const MAX_GROUP: usize = 64;
 const MAX_GROUP_TIME: Duration = Duration::from_millis(10);
 /// The writing connection's page cache, in KiB (readers keep [`super::READER_CACHE_KIB`]).
 const WRITER_CACHE_KIB: u32 = 4096;
+/// How often, at most, the WAL is checkpointed while writes go on.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// The WAL size, in pages, at which the writer checkpoints by itself (SQLite's default is 1,000).
+const BACKSTOP_CHECKPOINT_PAGES: u32 = 4_000;
 
 /// Answers a write's caller. Dropped unanswered when the group is rolled back: the caller then
 /// hears [`lost`].
@@ -45,17 +50,16 @@ impl Writer {
     /// Opens the writing connection and starts its thread. The thread ends when the last
     /// [`Writer`] handle is dropped.
     pub fn start(manager: Manager) -> anyhow::Result<Self> {
-        let mut conn = manager.connect()?;
-        // The pages every write walks (the indexes' upper levels) stay cached here for good.
-        // Each write's savepoint keeps the pages it changes in a sub-journal: in memory, not in a
-        // temporary file.
-        conn.batch_execute(&format!(
-            "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
-        ))?;
+        let conn = open(&manager)?;
+        let mut checkpointer = manager.connect()?;
         let (jobs, queue) = mpsc::channel::<Job>();
+        let (commits, committed) = mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run(&manager, conn, &queue))?;
+            .spawn(move || run(&manager, conn, &queue, &commits))?;
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoint(&mut checkpointer, &committed))?;
         Ok(Self { jobs })
     }
 
@@ -91,12 +95,43 @@ where
     (job, answer)
 }
 
+/// Opens the writing connection. Its page cache keeps the pages every write walks (the indexes'
+/// upper levels) for good; each write's savepoint keeps the pages it changes in a sub-journal in
+/// memory, not in a temporary file; and checkpoints are left to [`checkpoint`]'s thread, but for
+/// a backstop should that thread fall far behind.
+fn open(manager: &Manager) -> std::result::Result<DbConn, diesel::r2d2::Error> {
+    let mut conn = manager.connect()?;
+    conn.batch_execute(&format!(
+        "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+         PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES};"
+    ))
+    .map_err(diesel::r2d2::Error::QueryError)?;
+    Ok(conn)
+}
+
+/// Copies the WAL's committed pages back into the database file, on its own connection and
+/// thread, so that the writer never waits for it: after a commit, at most every
+/// [`CHECKPOINT_EVERY`]. `PASSIVE` never blocks the writer or the readers. Ends with the writer.
+fn checkpoint(conn: &mut DbConn, committed: &mpsc::Receiver<()>) {
+    while committed.recv().is_ok() {
+        if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
 /// What a caller hears when its write is not committed: the cause is in the writer's log.
 pub fn lost() -> Error {
     Error::internal(anyhow::anyhow!("the write was not committed; the server log says why"))
 }
 
-fn run(manager: &Manager, mut conn: DbConn, queue: &mpsc::Receiver<Job>) {
+fn run(
+    manager: &Manager,
+    mut conn: DbConn,
+    queue: &mpsc::Receiver<Job>,
+    commits: &mpsc::SyncSender<()>,
+) {
     while let Ok(first) = queue.recv() {
         if let Err(error) = begin(&mut conn) {
             tracing::error!(%error, "cannot begin a write transaction");
@@ -105,7 +140,11 @@ fn run(manager: &Manager, mut conn: DbConn, queue: &mpsc::Receiver<Job>) {
         let started = Instant::now();
         match catch_unwind(AssertUnwindSafe(|| group(&mut conn, first, queue, started))) {
             Ok(Some(answers)) => match commit(&mut conn) {
-                Ok(()) => answers.into_iter().for_each(|answer| answer()),
+                Ok(()) => {
+                    answers.into_iter().for_each(|answer| answer());
+                    // Full: a checkpoint is due already.
+                    let _ = commits.try_send(());
+                }
                 Err(error) => {
                     tracing::error!(%error, writes = answers.len(), "a group of writes failed to commit");
                     rollback(&mut conn);
@@ -116,7 +155,7 @@ fn run(manager: &Manager, mut conn: DbConn, queue: &mpsc::Receiver<Job>) {
                 // A write panicked, maybe mid-savepoint: the group is lost; a new connection
                 // starts clean (closing the old one rolls its transaction back).
                 tracing::error!("a write panicked; its group was rolled back");
-                match manager.connect() {
+                match open(manager) {
                     Ok(fresh) => conn = fresh,
                     Err(error) => {
                         tracing::error!(%error, "cannot reopen SQLite's writing connection")
@@ -305,5 +344,31 @@ mod tests {
         let after = writer.submit(insert(7, false)).blocking_recv().unwrap().unwrap();
         assert_eq!(after, 7);
         assert_eq!(rows(&db.manager), vec![7]);
+    }
+
+    #[test]
+    fn the_wal_is_checkpointed_off_the_writer() {
+        let db = database();
+        let writer = Writer::start(db.manager.clone()).unwrap();
+        let size = || std::fs::metadata(&db.path).unwrap().len();
+        let before = size();
+        writer
+            .submit(|conn| {
+                for n in 0..2_000 {
+                    insert(n, false)(conn)?;
+                }
+                Ok(())
+            })
+            .blocking_recv()
+            .unwrap()
+            .unwrap();
+        // Far below the writer's own threshold: only the checkpoint thread copies these pages
+        // into the database file.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while size() == before {
+            assert!(Instant::now() < deadline, "no checkpoint within 10 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(rows(&db.manager).len(), 2_000);
     }
 }
