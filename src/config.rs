@@ -119,7 +119,7 @@ impl Config {
 
 impl Config {
     /// Pooled connections per process: as configured, else 10 for SQLite (readers, side by side;
-    /// writes go through one more connection, the writer's) and two per CPU core plus two for
+    /// two more connections write and checkpoint) and two per CPU core plus two for
     /// PostgreSQL (more only queue for the same cores; measured in BENCHMARKS.md).
     pub fn pool_size(&self) -> u32 {
         self.db_pool_size.unwrap_or_else(|| match crate::db::parse_url(&self.database_url).0 {

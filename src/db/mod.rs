@@ -2,7 +2,8 @@
 //!
 //! The backend is picked from the `DATABASE_URL` scheme by our own r2d2 manager, because diesel's
 //! `MultiConnection::establish` tries each backend in turn and hides the real connection error.
-//! Synchronous diesel work runs on actix's blocking pool through [`Db::read`] and [`Db::write`].
+//! Synchronous diesel work runs on actix's blocking pool through [`Db::read`] and [`Db::write`],
+//! except SQLite's writes, which run on the writer's own thread (see [`writer`]).
 
 pub mod accounts;
 pub mod attendees;
@@ -202,8 +203,8 @@ impl Db {
     }
 
     /// Runs `f` in one transaction: all of its writes land, or none do. On SQLite it runs on the
-    /// writer's thread, in a savepoint of a transaction it may share with other writes (see
-    /// [`writer`]); on PostgreSQL on the blocking pool.
+    /// writer's thread, in a transaction it may share with other writes, undone alone if it fails
+    /// (see [`writer`]); on PostgreSQL in a transaction of its own on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,

@@ -1,11 +1,14 @@
 //! SQLite's one writer: a thread that owns the writing connection and commits writes in groups.
 //!
 //! SQLite lets one connection write at a time, and each commit is the costly part of a small
-//! write (its pages appended to the WAL, now and then a checkpoint). Writes are queued to this
-//! thread, which runs each in its own savepoint of one transaction together with the writes that
-//! queue up meanwhile (at most [`MAX_GROUP`]), commits once, then answers each. A write that fails
-//! is rolled back to its savepoint alone; when the commit fails, every write of the group fails.
-//! No write is answered as done before its commit. A lone write is committed at once.
+//! write (its pages appended to the WAL). Writes are queued to this thread. It begins a
+//! transaction, runs the first write in it, then each write that queued up meanwhile in a
+//! savepoint of its own (at most [`MAX_GROUP`], for at most [`MAX_GROUP_TIME`]), commits once, and
+//! answers each. A write that fails is undone alone (the first by rolling the transaction back,
+//! the others by rolling back to their savepoint) and answered with its own error at once. If the
+//! commit fails, or a write panics, the group's other writes are lost: their callers hear
+//! [`lost`], and the connection is reopened. No write is answered as done before its commit. A
+//! lone write is committed at once.
 //!
 //! Keeping every write on one connection also keeps that connection's page cache warm: SQLite
 //! drops a connection's cache whenever another connection has written since it last looked.
@@ -38,8 +41,8 @@ const BACKSTOP_CHECKPOINT_PAGES: u32 = 4_000;
 /// Answers a write's caller. Dropped unanswered when the group is rolled back: the caller then
 /// hears [`lost`].
 type Answer = Box<dyn FnOnce() + Send>;
-/// A write: run alone (`false`: the group's first, which a rollback of the whole transaction
-/// undoes) or in a savepoint (`true`). Gives back whether it succeeded, and its answer.
+/// A write: run bare (`false`: the group's first, undone by rolling the transaction back) or in
+/// a savepoint (`true`). Gives back whether it succeeded, and its answer.
 type Job = Box<dyn FnOnce(&mut DbConn, bool) -> (bool, Answer) + Send>;
 
 pub struct Writer {
@@ -128,64 +131,84 @@ pub fn lost() -> Error {
 
 fn run(
     manager: &Manager,
-    mut conn: DbConn,
+    first_conn: DbConn,
     queue: &mpsc::Receiver<Job>,
     commits: &mpsc::SyncSender<()>,
 ) {
+    let mut slot = Some(first_conn);
     while let Ok(first) = queue.recv() {
-        if let Err(error) = begin(&mut conn) {
-            tracing::error!(%error, "cannot begin a write transaction");
-            continue;
-        }
-        let started = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| group(&mut conn, first, queue, started))) {
-            Ok(Some(answers)) => match commit(&mut conn) {
-                Ok(()) => {
-                    answers.into_iter().for_each(|answer| answer());
-                    // Full: a checkpoint is due already.
-                    let _ = commits.try_send(());
-                }
+        if slot.is_none() {
+            match open(manager) {
+                Ok(conn) => slot = Some(conn),
                 Err(error) => {
-                    tracing::error!(%error, writes = answers.len(), "a group of writes failed to commit");
-                    rollback(&mut conn);
-                }
-            },
-            Ok(None) => {}
-            Err(_) => {
-                // A write panicked, maybe mid-savepoint: the group is lost; a new connection
-                // starts clean (closing the old one rolls its transaction back).
-                tracing::error!("a write panicked; its group was rolled back");
-                match open(manager) {
-                    Ok(fresh) => conn = fresh,
-                    Err(error) => {
-                        tracing::error!(%error, "cannot reopen SQLite's writing connection")
-                    }
+                    // `first` is dropped: its caller hears `lost()`; the next write tries again.
+                    tracing::error!(%error, "cannot open SQLite's writing connection");
+                    continue;
                 }
             }
         }
+        let Some(conn) = slot.as_mut() else { continue };
+        let started = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| commit_group(conn, first, queue, started))) {
+            Ok(Ok(true)) => {
+                // Full: a checkpoint is due already.
+                let _ = commits.try_send(());
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "a group of writes was lost; the writing connection is reopened");
+                slot = None;
+            }
+            Err(_) => {
+                tracing::error!("a write panicked; its group was lost");
+                slot = None;
+            }
+        }
+        // A dropped connection is closed, which rolls back whatever it had open.
     }
 }
 
-/// Runs `first` alone, then the writes that queue meanwhile in savepoints, in the open transaction.
-/// `None` when `first` failed: the transaction is rolled back and `first` answered.
-fn group(
+/// Begins a transaction, runs `first` in it alone, then the writes that queue up meanwhile each in
+/// a savepoint, commits, and answers them. `Ok(false)`: `first` failed, was rolled back and is
+/// answered. A write that fails in its savepoint is undone alone and answered at once. An error
+/// means the group is lost: its callers hear [`lost`], and the connection must be dropped.
+fn commit_group(
     conn: &mut DbConn,
     first: Job,
     queue: &mpsc::Receiver<Job>,
     started: Instant,
-) -> Option<Vec<Answer>> {
+) -> QueryResult<bool> {
+    begin(conn)?;
     let (succeeded, answer) = first(conn, false);
     if !succeeded {
-        rollback(conn);
         answer();
-        return None;
+        rollback(conn)?;
+        return Ok(false);
     }
     let mut answers = vec![answer];
     while answers.len() < MAX_GROUP && started.elapsed() < MAX_GROUP_TIME {
+        still_open(conn)?;
         let Ok(job) = queue.try_recv() else { break };
-        answers.push(job(conn, true).1);
+        match job(conn, true) {
+            (true, answer) => answers.push(answer),
+            (false, answer) => answer(),
+        }
     }
-    Some(answers)
+    // An error that aborts the whole transaction (SQLITE_FULL, IOERR…) shows as a savepoint that
+    // cannot be rolled back to: diesel then forgets the transaction.
+    still_open(conn)?;
+    commit(conn)?;
+    answers.into_iter().for_each(|answer| answer());
+    Ok(true)
+}
+
+fn still_open(conn: &mut DbConn) -> QueryResult<()> {
+    let depth =
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite(conn)).transaction_depth()?;
+    match depth {
+        Some(depth) if depth.get() == 1 => Ok(()),
+        _ => Err(diesel::result::Error::NotInTransaction),
+    }
 }
 
 fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
@@ -209,13 +232,10 @@ fn commit(conn: &mut DbConn) -> QueryResult<()> {
     ))
 }
 
-fn rollback(conn: &mut DbConn) {
-    let lite = sqlite(conn);
-    if let Err(error) =
-        <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(lite)
-    {
-        tracing::error!(%error, "rollback failed");
-    }
+fn rollback(conn: &mut DbConn) -> QueryResult<()> {
+    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(sqlite(
+        conn,
+    ))
 }
 
 #[cfg(test)]
@@ -291,11 +311,8 @@ mod tests {
         let mut failing = queue(&jobs, insert(2, true));
         let mut third = queue(&jobs, insert(3, false));
         let first_job = waiting.try_recv().unwrap();
-        begin(&mut conn).unwrap();
-        let answers = group(&mut conn, first_job, &waiting, Instant::now()).unwrap();
-        assert_eq!(answers.len(), 3, "the queued writes joined the group");
-        commit(&mut conn).unwrap();
-        answers.into_iter().for_each(|answer| answer());
+        assert!(commit_group(&mut conn, first_job, &waiting, Instant::now()).unwrap());
+        assert!(waiting.try_recv().is_err(), "the queued writes joined the group");
         assert_eq!(first.try_recv().unwrap().unwrap(), 1);
         assert_eq!(
             failing.try_recv().unwrap().unwrap_err().to_string(),
@@ -313,9 +330,11 @@ mod tests {
         let mut failing = queue(&jobs, insert(1, true));
         let _next = queue(&jobs, insert(2, false));
         let first_job = waiting.try_recv().unwrap();
-        begin(&mut conn).unwrap();
-        assert!(group(&mut conn, first_job, &waiting, Instant::now()).is_none());
-        assert!(failing.try_recv().unwrap().is_err());
+        assert!(!commit_group(&mut conn, first_job, &waiting, Instant::now()).unwrap());
+        assert_eq!(
+            failing.try_recv().unwrap().unwrap_err().to_string(),
+            "refused: write 1 refused"
+        );
         assert!(waiting.try_recv().is_ok(), "the next write waits for a group of its own");
         assert_eq!(rows(&db.manager), Vec::<i64>::new());
     }
@@ -325,18 +344,18 @@ mod tests {
         let db = database();
         let mut conn = db.manager.connect().unwrap();
         let (jobs, waiting) = mpsc::channel();
-        let answers: Vec<_> =
+        let mut answers: Vec<_> =
             (0..MAX_GROUP as i64 + 6).map(|n| queue(&jobs, insert(n, false))).collect();
         let first_job = waiting.try_recv().unwrap();
-        begin(&mut conn).unwrap();
-        let group = group(&mut conn, first_job, &waiting, Instant::now()).unwrap();
-        assert_eq!(group.len(), MAX_GROUP);
+        assert!(commit_group(&mut conn, first_job, &waiting, Instant::now()).unwrap());
+        let answered = answers.iter_mut().map(|a| a.try_recv()).filter(Result::is_ok).count();
+        assert_eq!(answered, MAX_GROUP);
         assert_eq!(waiting.try_iter().count(), 6);
-        drop(answers);
+        assert_eq!(rows(&db.manager).len(), MAX_GROUP);
     }
 
     #[test]
-    fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+    fn a_panicking_write_loses_its_group_and_the_writer_goes_on() {
         let db = database();
         let writer = Writer::start(db.manager.clone()).unwrap();
         let panicked = writer.submit(|_conn| -> Result<()> { panic!("a bug in a write") });
