@@ -4,6 +4,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libss
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
+# SQLite's build flags (see the file).
+COPY .cargo .cargo
 COPY src src
 COPY migrations migrations
 # Cargo reads every target the manifest declares, so the test and benchmark sources come along.

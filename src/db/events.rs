@@ -72,8 +72,7 @@ pub fn find_for_member(
         .inner_join(memberships::table)
         .filter(events::id.eq(event_id).and(memberships::account_id.eq(account_id)))
         .select((Event::as_select(), memberships::id, memberships::role))
-        // One row at most (a membership is unique per event and account). Not `.first()`: SQLite
-        // plans around a bound LIMIT and prepares the cached statement again on every run.
+        // One row at most: a membership is unique per event and account.
         .get_result(conn)
         .optional()
 }
