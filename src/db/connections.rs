@@ -282,6 +282,28 @@ pub fn notes_of(conn: &mut DbConn, connection_ids: &[String]) -> QueryResult<Vec
     Ok(found)
 }
 
+/// How many notes each of these connections has (none: absent).
+pub fn note_counts(
+    conn: &mut DbConn,
+    connection_ids: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut found = Vec::new();
+    for chunk in connection_ids.chunks(super::BATCH_ROWS) {
+        let query = connection_notes::table
+            .group_by(connection_notes::connection_id)
+            .select((connection_notes::connection_id, diesel::dsl::count_star()))
+            .into_boxed();
+        found.extend(
+            match chunk {
+                [one] => query.filter(connection_notes::connection_id.eq(one)),
+                _ => query.filter(connection_notes::connection_id.eq_any(chunk)),
+            }
+            .load::<(String, i64)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// Every (owner, other) pair of the event, once per pair (owner < other), for stats.
 pub fn pairs(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<(String, String)>> {
     connections::table

@@ -11,10 +11,18 @@ use crate::db::connections::{self as store, Connection, ConnectionChanges, Note}
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
 
+/// A connection as its owner sees it, without the notes themselves.
 #[derive(Clone)]
-pub struct ConnectionView {
+pub struct ConnectionSummary {
     pub connection: Connection,
     pub other: attendees::Profile,
+    pub note_count: i64,
+}
+
+/// A connection with the owner's notes, oldest first.
+#[derive(Clone)]
+pub struct ConnectionView {
+    pub summary: ConnectionSummary,
     pub notes: Vec<Note>,
 }
 
@@ -42,27 +50,51 @@ pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<Conn
 
 /// Adds the other people's topics and the notes to connections joined with their other side.
 fn with_people(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionView>> {
-    let (connections, members): (Vec<Connection>, Vec<Member>) = rows.into_iter().unzip();
-    let profiles = attendees::with_topics(conn, members)?;
-    let ids: Vec<String> = connections.iter().map(|c| c.id.clone()).collect();
+    let summaries = summarize(conn, rows, |_| 0)?;
+    let ids: Vec<String> = summaries.iter().map(|s| s.connection.id.clone()).collect();
     let mut notes: HashMap<String, Vec<Note>> = HashMap::new();
     for note in store::notes_of(conn, &ids)? {
         notes.entry(note.connection_id.clone()).or_default().push(note);
     }
-    Ok(connections
+    Ok(summaries
         .into_iter()
-        .zip(profiles)
-        .map(|(connection, other)| {
-            let notes = notes.remove(&connection.id).unwrap_or_default();
-            ConnectionView { connection, other, notes }
+        .map(|mut summary| {
+            let notes = notes.remove(&summary.connection.id).unwrap_or_default();
+            summary.note_count = i64::try_from(notes.len()).unwrap_or(i64::MAX);
+            ConnectionView { summary, notes }
         })
         .collect())
 }
 
-/// Views of the connections with these ids, by id: three queries whatever their number.
-pub fn views_by_id(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, ConnectionView>> {
+/// Adds the other people's topics to connections joined with their other side.
+fn summarize(
+    conn: &mut DbConn,
+    rows: Vec<(Connection, Member)>,
+    note_count: impl Fn(&str) -> i64,
+) -> Result<Vec<ConnectionSummary>> {
+    let (connections, members): (Vec<Connection>, Vec<Member>) = rows.into_iter().unzip();
+    let profiles = attendees::with_topics(conn, members)?;
+    Ok(connections
+        .into_iter()
+        .zip(profiles)
+        .map(|(connection, other)| {
+            let note_count = note_count(&connection.id);
+            ConnectionSummary { connection, other, note_count }
+        })
+        .collect())
+}
+
+/// Summaries of the connections with these ids, by id: three queries whatever their number. A
+/// scan's answer: its size does not grow with the notes (a batch of 500 scans of one person, each
+/// with a note, would otherwise carry 500 × 500 notes).
+pub fn summaries_by_id(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<HashMap<String, ConnectionSummary>> {
     let rows = store::find_many_with_other(conn, ids)?;
-    Ok(with_people(conn, rows)?.into_iter().map(|v| (v.connection.id.clone(), v)).collect())
+    let counts: HashMap<String, i64> = store::note_counts(conn, ids)?.into_iter().collect();
+    let summaries = summarize(conn, rows, |id| counts.get(id).copied().unwrap_or(0))?;
+    Ok(summaries.into_iter().map(|s| (s.connection.id.clone(), s)).collect())
 }
 
 /// One of the owner's live connections.

@@ -9,7 +9,7 @@ use super::accounts::some;
 use super::{AuthUser, Json, pagination};
 use crate::db::connections::ConnectionChanges;
 use crate::domain::attendees::{self, Link, Profile};
-use crate::domain::connections::{self, ConnectionView};
+use crate::domain::connections::{self, ConnectionSummary, ConnectionView};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -78,8 +78,9 @@ pub struct FollowUpPromise {
     pub due_at: Option<String>,
 }
 
+/// A connection as its owner sees it, without the notes (`note_count` says how many).
 #[derive(Serialize, ToSchema)]
-pub struct ConnectionResponse {
+pub struct ConnectionSummaryResponse {
     pub connection_id: String,
     pub event_id: String,
     pub other: SharedProfile,
@@ -87,7 +88,8 @@ pub struct ConnectionResponse {
     pub last_met_at: DateTime<Utc>,
     /// How many times the caller scanned (or was scanned by) this person.
     pub scan_count: i32,
-    pub notes: Vec<NoteResponse>,
+    /// How many notes the caller has written about this person.
+    pub note_count: i64,
     pub tags: Vec<String>,
     /// 1 to 5, the caller's own.
     pub rating: Option<i32>,
@@ -98,26 +100,25 @@ pub struct ConnectionResponse {
     pub deleted: bool,
 }
 
-impl From<ConnectionView> for ConnectionResponse {
-    fn from(view: ConnectionView) -> Self {
-        let c = view.connection;
+/// A connection as its owner sees it, with the owner's notes, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    #[serde(flatten)]
+    pub connection: ConnectionSummaryResponse,
+    pub notes: Vec<NoteResponse>,
+}
+
+impl From<ConnectionSummary> for ConnectionSummaryResponse {
+    fn from(summary: ConnectionSummary) -> Self {
+        let c = summary.connection;
         Self {
             connection_id: c.id,
             event_id: c.event_id,
-            other: SharedProfile::from(view.other),
+            other: SharedProfile::from(summary.other),
             first_met_at: c.first_met_at.and_utc(),
             last_met_at: c.last_met_at.and_utc(),
             scan_count: c.scan_count,
-            notes: view
-                .notes
-                .into_iter()
-                .map(|n| NoteResponse {
-                    id: n.id,
-                    body: n.body,
-                    written_at: n.written_at.and_utc(),
-                    created_at: n.created_at.and_utc(),
-                })
-                .collect(),
+            note_count: summary.note_count,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             rating: c.rating,
             follow_up: c.follow_up_text.map(|text| FollowUpPromise {
@@ -129,6 +130,24 @@ impl From<ConnectionView> for ConnectionResponse {
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
             deleted: c.deleted_at.is_some(),
+        }
+    }
+}
+
+impl From<ConnectionView> for ConnectionResponse {
+    fn from(view: ConnectionView) -> Self {
+        Self {
+            connection: ConnectionSummaryResponse::from(view.summary),
+            notes: view
+                .notes
+                .into_iter()
+                .map(|n| NoteResponse {
+                    id: n.id,
+                    body: n.body,
+                    written_at: n.written_at.and_utc(),
+                    created_at: n.created_at.and_utc(),
+                })
+                .collect(),
         }
     }
 }
@@ -225,7 +244,8 @@ fn parse_cursor(raw: &str) -> Result<(NaiveDateTime, String)> {
 }
 
 fn cursor_of(response: &ConnectionResponse) -> String {
-    format!("{}.{}", response.updated_at.timestamp_micros(), response.connection_id)
+    let connection = &response.connection;
+    format!("{}.{}", connection.updated_at.timestamp_micros(), connection.connection_id)
 }
 
 async fn scanner_id(
@@ -275,7 +295,8 @@ pub async fn list_connections(
     let views =
         state.db.read(move |conn| connections::page(conn, &owner, since, after, limit + 1)).await?;
     let items: Vec<ConnectionResponse> = views.into_iter().map(ConnectionResponse::from).collect();
-    let (items, next_cursor) = pagination::split(items, limit, |item| item.connection_id.as_str());
+    let (items, next_cursor) =
+        pagination::split(items, limit, |item| item.connection.connection_id.as_str());
     let next_cursor = next_cursor.and_then(|_| items.last().map(cursor_of));
     // The token is the time this page was read, minus a second: a change committed while reading
     // is sent again rather than missed.

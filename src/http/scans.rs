@@ -9,11 +9,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::connections::{
-    ConnectionResponse, FollowUpPromise, check_follow_up, check_note, check_rating, check_tags,
-    parse_time,
+    ConnectionSummaryResponse, FollowUpPromise, check_follow_up, check_note, check_rating,
+    check_tags, parse_time,
 };
 use super::{AuthUser, Json, body};
-use crate::domain::connections::{self, ConnectionView};
+use crate::domain::connections::{self, ConnectionSummary};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -60,9 +60,10 @@ pub struct ScanResponse {
     /// Why an item did not connect.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The caller's connection with the person, for `created` and `already_connected`.
+    /// The caller's connection with the person, for `created` and `already_connected`; without
+    /// the notes (`note_count` says how many): read the connection for them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection: Option<ConnectionResponse>,
+    pub connection: Option<ConnectionSummaryResponse>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,7 +130,7 @@ async fn run(
     event_id: String,
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
-) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionView>)> {
+) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionSummary>)> {
     let limits = state.clone();
     let results = state
         .db
@@ -148,17 +149,17 @@ async fn run(
         .await?;
     // The views are read after the commit, off the writer.
     let ids: Vec<String> = results.iter().filter_map(|r| r.connection_id.clone()).collect();
-    let views = state.db.read(move |conn| connections::views_by_id(conn, &ids)).await?;
+    let views = state.db.read(move |conn| connections::summaries_by_id(conn, &ids)).await?;
     Ok((results, views))
 }
 
-fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionView>) -> ScanResponse {
+fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionSummary>) -> ScanResponse {
     // Several items may share a connection (the same person twice): each gets its own copy.
     let connection = result
         .connection_id
         .as_ref()
         .and_then(|id| views.get(id).cloned())
-        .map(ConnectionResponse::from);
+        .map(ConnectionSummaryResponse::from);
     ScanResponse {
         client_scan_id: result.client_scan_id,
         status: result.status,

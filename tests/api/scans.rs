@@ -13,6 +13,7 @@ both_backends!(
     the_same_scan_uploaded_again_is_recorded_once_and_answered_the_same,
     scanning_someone_again_adds_to_the_one_connection,
     a_batch_answers_each_item_by_client_id_and_bad_items_sink_nothing,
+    a_batch_answer_does_not_grow_with_the_notes,
     a_malformed_batch_is_refused_whole,
     a_replayed_batch_is_recorded_once_even_when_uploaded_twice_at_once,
     two_people_scanning_each_other_at_once_get_one_connection_pair,
@@ -121,14 +122,18 @@ async fn scanning_someone_again_adds_to_the_one_connection(backend: Backend) {
         (connection["first_met_at"].as_str(), connection["last_met_at"].as_str()),
         (Some("2026-09-08T17:00:00Z"), Some("2026-09-09T10:00:00Z"))
     );
-    let notes: Vec<_> = connection["notes"]
+    assert_eq!(connection["note_count"], 2);
+    assert_eq!(connection["rating"], 5);
+    let id = connection["connection_id"].as_str().unwrap();
+    let read =
+        app.get(&format!("/v1/events/{event}/connections/{id}"), Some(&ada.access_token)).await;
+    let notes: Vec<_> = read.body["notes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["body"].as_str().unwrap())
         .collect();
     assert_eq!(notes, ["first talk", "second talk"]);
-    assert_eq!(connection["rating"], 5);
     let back = app.scan(&bob, &event, &app.badge_code(&ada, &event).await).await;
     assert_eq!(back.body["status"], "already_connected", "Bob already has Ada from her scan");
     assert_eq!(count_connections(&app), 2, "one connection per side");
@@ -195,6 +200,27 @@ async fn a_batch_answers_each_item_by_client_id_and_bad_items_sink_nothing(backe
     let met = results[0]["connection"]["first_met_at"].as_str().unwrap();
     assert!(met.starts_with(&chrono::Utc::now().format("%Y-").to_string()), "{met}");
     assert_eq!(app.connections(&ada, &event).await.len(), 2, "Bob and Cy");
+}
+
+/// Each item answers with the connection's summary, not its notes: 100 scans of one person, each
+/// with a 5,000-character note, would otherwise answer with 100 × 100 notes (50 MB).
+async fn a_batch_answer_does_not_grow_with_the_notes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let code = app.badge_code(&bob, &event).await;
+    let note = "n".repeat(5000);
+    let items: Vec<Value> = (0..100)
+        .map(|_| json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T17:00:00Z", "note": note }))
+        .collect();
+    let answer = app.scan_batch(&ada, &event, json!(items)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    for result in answer.body["results"].as_array().unwrap() {
+        assert_eq!(result["connection"]["note_count"], 100, "{result}");
+        assert!(result["connection"].get("notes").is_none(), "no notes in a scan's answer");
+    }
+    assert!(answer.body.to_string().len() < 200_000, "the answer is linear in the items");
+    let connection = &app.connections(&ada, &event).await[0];
+    assert_eq!(connection["notes"].as_array().unwrap().len(), 100, "every note was kept");
 }
 
 async fn a_malformed_batch_is_refused_whole(backend: Backend) {
