@@ -148,6 +148,7 @@ pub async fn exchange_code(
     responses(
         (status = 200, description = "A new token pair.", body = TokenResponse),
         (status = 400, description = "The body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The refresh token is unknown, expired or revoked (`invalid_refresh_token`), or was used before (`refresh_token_reused`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
     )
@@ -172,6 +173,7 @@ pub async fn refresh(
     responses(
         (status = 204, description = "Signed out."),
         (status = 400, description = "The body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
     )
 )]

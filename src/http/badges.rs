@@ -263,7 +263,8 @@ pub struct SheetQuery {
     pub paper: Option<String>,
     /// Only people who picked this topic, by slug.
     pub topic: Option<String>,
-    /// Only these attendees: ids separated by commas (at most 1,000).
+    /// Only these attendees: ids separated by commas (at most 1,000), each an attendee of this
+    /// event.
     pub attendee_ids: Option<String>,
 }
 
@@ -278,6 +279,7 @@ pub struct SheetQuery {
     params(("event_id" = String, Path, description = "The event's id."), SheetQuery),
     responses(
         (status = 200, description = "The sheet.", body = Vec<u8>, content_type = "application/pdf"),
+        (status = 400, description = "The query is not valid (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
@@ -306,6 +308,9 @@ pub async fn badge_sheet(
     if ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
         return Err(Error::invalid_field("attendee_ids", "at most 1,000 ids"));
     }
+    if let Some(bad) = ids.iter().flatten().find(|id| uuid::Uuid::parse_str(id).is_err()) {
+        return Err(Error::invalid_field("attendee_ids", format!("`{bad}` is not an attendee id")));
+    }
     let cards = state
         .db
         .read(move |conn| {
@@ -330,6 +335,21 @@ pub async fn badge_sheet(
             };
             let members = crate::db::attendees::page(conn, &event_id, &filter, None, i64::MAX)?;
             let member_ids: Vec<String> = members.iter().map(|(m, _, _)| m.id.clone()).collect();
+            // Asked for by id, every one must be printed (a topic filter may leave some out).
+            let printed: std::collections::HashSet<&str> =
+                member_ids.iter().map(String::as_str).collect();
+            let unknown: Vec<&str> = ids
+                .iter()
+                .flatten()
+                .filter(|id| topic.is_none() && !printed.contains(id.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                return Err(Error::invalid_field(
+                    "attendee_ids",
+                    format!("not attendees of this event: {}", unknown.join(", ")),
+                ));
+            }
             let mut codes: std::collections::HashMap<String, String> =
                 crate::db::badges::active_for(conn, &event_id, &member_ids)?
                     .into_iter()

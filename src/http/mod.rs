@@ -156,3 +156,35 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
         format!("There is no route {} {}.", req.method(), req.path()),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every refusal an extractor can give is in the document: a JSON body can be malformed (400),
+    /// too large (413) or of another media type (415); a query string can be malformed (400).
+    #[test]
+    fn every_operation_documents_the_refusals_of_its_extractors() {
+        let document: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap();
+        let mut missing = Vec::new();
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                let responses = &operation["responses"];
+                let has_query = operation["parameters"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
+                let mut wanted = Vec::new();
+                if operation.get("requestBody").is_some() {
+                    wanted.extend(["400", "413", "415"]);
+                }
+                if has_query {
+                    wanted.push("400");
+                }
+                for status in wanted {
+                    if responses.get(status).is_none() {
+                        missing.push(format!("{method} {path}: {status}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "undocumented refusals: {missing:#?}");
+    }
+}

@@ -183,6 +183,7 @@ fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionSummary>) 
         (status = 201, description = "A new connection (`created`).", body = ScanResponse),
         (status = 200, description = "Already connected: the scan was added to the connection (`already_connected`).", body = ScanResponse),
         (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The caller is not in this event (`event_not_found`), or no badge of this event has the code (`badge_not_found`); a code of another event answers the same.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client scan id was used for another badge before (`duplicate_scan`).", body = Problem, content_type = "application/problem+json"),

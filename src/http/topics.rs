@@ -143,6 +143,7 @@ pub async fn seed_topics(
     params(("event_id" = String, Path, description = "The event's id."), TopicsQuery),
     responses(
         (status = 200, description = "The topics, in the organizers' order.", body = Vec<TopicResponse>),
+        (status = 400, description = "The query is not valid (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
     )

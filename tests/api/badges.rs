@@ -179,6 +179,40 @@ async fn the_badge_sheet_prints_every_badge_readable_by_a_qr_decoder(backend: Ba
         app.get(&format!("/v1/events/{event}/badge-sheet?paper=a3"), Some(&org.access_token)).await;
     assert_eq!(bad_paper.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_paper.body["errors"][0]["field"], "paper");
+
+    let two: Vec<&str> = list.body["items"].as_array().unwrap()[..2]
+        .iter()
+        .map(|p| p["attendee_id"].as_str().unwrap())
+        .collect();
+    let chosen = app
+        .get(
+            &format!("/v1/events/{event}/badge-sheet?attendee_ids={}", two.join(",")),
+            Some(&org.access_token),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::OK);
+    let printed = render_pdf(&chosen.raw)
+        .iter()
+        .flat_map(|p| cards(p, A4))
+        .flat_map(|card| decode_qr_codes(&card))
+        .count();
+    assert_eq!(printed, 2, "only the chosen attendees");
+    let stranger = uuid::Uuid::new_v4().to_string();
+    for (ids, reason) in [
+        ("not-a-uuid".to_owned(), "`not-a-uuid` is not an attendee id"),
+        (format!("{},{stranger}", two[0]), "not attendees of this event: "),
+    ] {
+        let refused = app
+            .get(
+                &format!("/v1/events/{event}/badge-sheet?attendee_ids={ids}"),
+                Some(&org.access_token),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{ids}");
+        assert_eq!(refused.body["errors"][0]["field"], "attendee_ids");
+        let message = refused.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(reason), "{message}");
+    }
 }
 
 async fn badges_of_others_are_for_organizers_only(backend: Backend) {
