@@ -303,7 +303,7 @@ pub fn add_organizer(
     public_url: &str,
 ) -> Result<Profile> {
     let account = accounts::find_or_create(conn, email)?;
-    match store::find_by_account(conn, event_id, &account.id)? {
+    let promoted = match store::find_by_account(conn, event_id, &account.id)? {
         Some((membership, _, _)) if Role::parse(&membership.role) == Role::Attendee => {
             let changes = ProfileChanges {
                 role: Some(Role::Organizer.as_str()),
@@ -311,14 +311,19 @@ pub fn add_organizer(
                 ..Default::default()
             };
             store::update(conn, &membership.id, &changes)?;
+            true
         }
-        Some(_) => {}
+        // An organizer already: nothing changes, and no second email.
+        Some(_) => false,
         None => {
             add_member(conn, event_id, &account.id, Role::Organizer, Some(db::now()))?;
+            true
         }
+    };
+    if promoted {
+        let event = event_store::find(conn, event_id)?.ok_or_else(event_not_found)?;
+        mail::queue(conn, &mail::templates::organizer_invitation(email, &event.name, public_url))?;
     }
-    let event = event_store::find(conn, event_id)?.ok_or_else(event_not_found)?;
-    mail::queue(conn, &mail::templates::organizer_invitation(email, &event.name, public_url))?;
     my_profile(conn, event_id, &account.id)
 }
 

@@ -292,7 +292,8 @@ pub struct AddOrganizerRequest {
     pub email: String,
 }
 
-/// Adds a co-organizer by email (organizers only); an attendee is promoted.
+/// Adds a co-organizer by email (organizers only); an attendee is promoted. Adding an organizer
+/// again changes nothing and sends no second email.
 #[utoipa::path(
     tag = "attendees",
     security(("bearer" = [])),

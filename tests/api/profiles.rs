@@ -1,6 +1,8 @@
 //! Event profiles, the directory, joining with a code, co-organizers and stats.
 
 use awc::http::{Method, StatusCode};
+use diesel::prelude::*;
+use hallway::db::schema::outbox;
 use serde_json::json;
 
 use crate::both_backends;
@@ -240,6 +242,13 @@ async fn an_organizer_adds_a_co_organizer_by_email(backend: Backend) {
     assert_eq!(added.body["role"], "organizer");
     let told = app.nth_mail(&co, 1).await;
     assert!(told.subject().unwrap().contains("organizer of RustConf 2026"));
+    let again = app.post(&path, Some(&org.access_token), &json!({ "email": co })).await;
+    assert_eq!(again.status, StatusCode::OK, "adding an organizer again is harmless");
+    let recipient = co.clone();
+    let mails = app.query(move |conn| {
+        outbox::table.filter(outbox::recipient.eq(&recipient)).count().get_result::<i64>(conn)
+    });
+    assert_eq!(mails, 1, "one email, however often the same person is added");
 
     let co_session = app.sign_in_as(&co).await;
     let renamed = app
