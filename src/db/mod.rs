@@ -14,6 +14,7 @@ pub mod events;
 pub mod outbox;
 pub mod scans;
 pub mod schema;
+pub mod tombstones;
 pub mod topics;
 mod writer;
 

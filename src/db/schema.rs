@@ -173,6 +173,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    connection_tombstones (connection_id) {
+        connection_id -> Text,
+        event_id -> Text,
+        owner_id -> Text,
+        other_id -> Text,
+        first_met_at -> Timestamp,
+        last_met_at -> Timestamp,
+        scan_count -> Integer,
+        created_at -> Timestamp,
+        deleted_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -195,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     scans,
     connections,
     connection_notes,
+    connection_tombstones,
 );

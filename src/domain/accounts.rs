@@ -81,6 +81,8 @@ pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
         };
         crate::db::events::set_creator(conn, &event_id, &successor)?;
     }
+    // The people this person met learn of it by delta sync (see `db::tombstones`).
+    crate::db::tombstones::bury_connections_with(conn, account_id, crate::db::now())?;
     store::delete(conn, account_id, &account.email)?;
     Ok(())
 }

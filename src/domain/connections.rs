@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use super::attendees;
 use crate::db::attendees::Member;
 use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
+use crate::db::tombstones::{self, Tombstone};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
 
@@ -147,13 +148,40 @@ pub fn delete(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// An entry of a page of connections: one the owner has (maybe a tombstone of their own
+/// deletion), or a tombstone of one whose other side deleted their account.
+pub enum PageItem {
+    Live(Box<ConnectionView>),
+    Gone(Tombstone),
+}
+
+impl PageItem {
+    /// The page order: last change, then id.
+    fn key(&self) -> (NaiveDateTime, &str) {
+        match self {
+            Self::Live(view) => (view.summary.connection.updated_at, &view.summary.connection.id),
+            Self::Gone(tombstone) => (tombstone.deleted_at, &tombstone.connection_id),
+        }
+    }
+}
+
+/// A page of the owner's connections by (last change, id) after `after`; with `since`, only those
+/// changed after it, tombstones included (both kinds, merged in order).
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
     since: Option<NaiveDateTime>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Vec<ConnectionView>> {
-    let found = store::page(conn, owner_id, since, after, limit)?;
-    views(conn, found)
+) -> Result<Vec<PageItem>> {
+    let found = store::page(conn, owner_id, since, after.clone(), limit)?;
+    let mut items: Vec<PageItem> =
+        views(conn, found)?.into_iter().map(|v| PageItem::Live(Box::new(v))).collect();
+    if let Some(since) = since {
+        let gone = tombstones::page(conn, owner_id, since, after, limit)?;
+        items.extend(gone.into_iter().map(PageItem::Gone));
+        items.sort_by(|a, b| a.key().cmp(&b.key()));
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    Ok(items)
 }

@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::accounts::some;
 use super::{AuthUser, Json, pagination};
 use crate::db::connections::ConnectionChanges;
+use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile};
-use crate::domain::connections::{self, ConnectionSummary, ConnectionView};
+use crate::domain::connections::{self, ConnectionSummary, ConnectionView, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -96,7 +97,9 @@ pub struct ConnectionSummaryResponse {
     pub follow_up: Option<FollowUpPromise>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// In delta sync (`updated_since`): true for a connection the caller deleted (a tombstone).
+    /// In delta sync (`updated_since`): true for a connection the caller deleted, or whose other
+    /// person deleted their account (a tombstone; then `other` holds only `attendee_id`, with an
+    /// empty `name`).
     pub deleted: bool,
 }
 
@@ -131,6 +134,49 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
             updated_at: c.updated_at.and_utc(),
             deleted: c.deleted_at.is_some(),
         }
+    }
+}
+
+impl From<PageItem> for ConnectionResponse {
+    fn from(item: PageItem) -> Self {
+        match item {
+            PageItem::Live(view) => Self::from(*view),
+            PageItem::Gone(tombstone) => Self::from(tombstone),
+        }
+    }
+}
+
+/// The other person deleted their account: nothing of them is left but their former id.
+impl From<Tombstone> for ConnectionResponse {
+    fn from(t: Tombstone) -> Self {
+        let other = SharedProfile {
+            attendee_id: t.other_id,
+            name: String::new(),
+            email: None,
+            phone: None,
+            company: None,
+            headline: None,
+            bio: None,
+            links: None,
+            can_talk_about: Vec::new(),
+            want_to_learn: Vec::new(),
+        };
+        let connection = ConnectionSummaryResponse {
+            connection_id: t.connection_id,
+            event_id: t.event_id,
+            other,
+            first_met_at: t.first_met_at.and_utc(),
+            last_met_at: t.last_met_at.and_utc(),
+            scan_count: t.scan_count,
+            note_count: 0,
+            tags: Vec::new(),
+            rating: None,
+            follow_up: None,
+            created_at: t.created_at.and_utc(),
+            updated_at: t.deleted_at.and_utc(),
+            deleted: true,
+        };
+        Self { connection, notes: Vec::new() }
     }
 }
 
@@ -292,9 +338,9 @@ pub async fn list_connections(
         .transpose()?;
     let sync_started = crate::db::now();
     let owner = scanner_id(&state, path.into_inner(), user.account_id).await?;
-    let views =
+    let found =
         state.db.read(move |conn| connections::page(conn, &owner, since, after, limit + 1)).await?;
-    let items: Vec<ConnectionResponse> = views.into_iter().map(ConnectionResponse::from).collect();
+    let items: Vec<ConnectionResponse> = found.into_iter().map(ConnectionResponse::from).collect();
     let (items, next_cursor) =
         pagination::split(items, limit, |item| item.connection.connection_id.as_str());
     let next_cursor = next_cursor.and_then(|_| items.last().map(cursor_of));

@@ -11,6 +11,7 @@ both_backends!(
     the_owner_changes_tags_rating_and_promise_but_not_invalidly,
     deleting_my_side_keeps_theirs_and_syncs_as_a_tombstone,
     delta_sync_pages_through_changes_since_a_sync_token,
+    a_deleted_accounts_connections_sync_as_tombstones_without_their_data,
     organizer_stats_count_scans_connections_and_shared_topics_without_notes,
 );
 
@@ -185,6 +186,54 @@ async fn delta_sync_pages_through_changes_since_a_sync_token(backend: Backend) {
             "{bad}"
         );
     }
+}
+
+/// Bob deletes his account: Ada's phone, which synced before, learns of it by delta sync, as a
+/// tombstone that keeps nothing of Bob's but his former attendee id; merged in order with her own
+/// changes, page by page.
+async fn a_deleted_accounts_connections_sync_as_tombstones_without_their_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, bob) = app.event_with_two().await;
+    let carol = app.sign_in("carol").await;
+    app.join(&org, &carol, &event).await;
+    let bob_code = app.badge_code(&bob, &event).await;
+    let with_bob = app.scan(&ada, &event, &bob_code).await.body["connection"].clone();
+    let list = format!("/v1/events/{event}/connections");
+    let synced = app.get(&list, Some(&ada.access_token)).await;
+    let token = synced.body["sync_token"].as_str().unwrap().to_owned();
+    let since = format!("{list}?updated_since={}", urlencode(&token));
+    // After the sync: a new connection, Bob's deletion, then a note that changes the new one.
+    let before = app.scan(&ada, &event, &app.badge_code(&carol, &event).await).await;
+    let deleted = app.send(Method::DELETE, "/v1/me", Some(&bob.access_token), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let carol_id = before.body["connection"]["connection_id"].as_str().unwrap();
+    let note = app
+        .post(&format!("{list}/{carol_id}/notes"), Some(&ada.access_token), &json!({ "body": "x" }))
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED);
+
+    let mut seen = Vec::new();
+    let mut page = app.get(&format!("{since}&limit=1"), Some(&ada.access_token)).await;
+    loop {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        seen.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        let Some(cursor) = page.body["next_cursor"].as_str() else { break };
+        page = app.get(&format!("{since}&limit=1&cursor={cursor}"), Some(&ada.access_token)).await;
+    }
+    let order: Vec<(&str, bool)> = seen
+        .iter()
+        .map(|c| (c["connection_id"].as_str().unwrap(), c["deleted"].as_bool().unwrap()))
+        .collect();
+    let bob_connection = with_bob["connection_id"].as_str().unwrap();
+    assert_eq!(order, [(bob_connection, true), (carol_id, false)], "each once, in order of change");
+    let tombstone = &seen[0];
+    assert_eq!(
+        tombstone["other"],
+        json!({ "attendee_id": with_bob["other"]["attendee_id"], "name": "", "can_talk_about": [], "want_to_learn": [] })
+    );
+    assert_eq!(tombstone["notes"], json!([]));
+    let everything = app.connections(&ada, &event).await;
+    assert_eq!(everything.len(), 1, "the full list has no tombstones");
 }
 
 async fn organizer_stats_count_scans_connections_and_shared_topics_without_notes(backend: Backend) {

@@ -1,0 +1,84 @@
+//! Tombstones of connections whose other side went with that person's deleted account, so that
+//! their owners' devices learn of it by delta sync. Nothing of the deleted person is kept but
+//! their former attendee id.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::connections::Connection;
+use super::schema::{connection_tombstones, connections, memberships};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = connection_tombstones)]
+pub struct Tombstone {
+    pub connection_id: String,
+    pub event_id: String,
+    pub owner_id: String,
+    pub other_id: String,
+    pub first_met_at: NaiveDateTime,
+    pub last_met_at: NaiveDateTime,
+    pub scan_count: i32,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: NaiveDateTime,
+}
+
+/// Keeps a tombstone of every connection that has one of `account_id`'s memberships as its other
+/// side: call before deleting the account (which deletes those connections).
+pub fn bury_connections_with(
+    conn: &mut DbConn,
+    account_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let found: Vec<Connection> = connections::table
+        .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
+        .filter(memberships::account_id.eq(account_id))
+        .select(Connection::as_select())
+        .load(conn)?;
+    let rows: Vec<Tombstone> = found
+        .into_iter()
+        .map(|c| Tombstone {
+            connection_id: c.id,
+            event_id: c.event_id,
+            owner_id: c.owner_id,
+            other_id: c.other_id,
+            first_met_at: c.first_met_at,
+            last_met_at: c.last_met_at,
+            scan_count: c.scan_count,
+            created_at: c.created_at,
+            deleted_at: now,
+        })
+        .collect();
+    for chunk in rows.chunks(super::BATCH_ROWS) {
+        super::insert_batch!(conn, connection_tombstones::table, chunk)?;
+    }
+    Ok(rows.len())
+}
+
+/// The owner's tombstones made after `since`, by (deletion time, id) after `after`.
+pub fn page(
+    conn: &mut DbConn,
+    owner_id: &str,
+    since: NaiveDateTime,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Tombstone>> {
+    let mut query = connection_tombstones::table
+        .filter(connection_tombstones::owner_id.eq(owner_id))
+        .filter(connection_tombstones::deleted_at.gt(since))
+        .order((
+            connection_tombstones::deleted_at.asc(),
+            connection_tombstones::connection_id.asc(),
+        ))
+        .limit(limit)
+        .select(Tombstone::as_select())
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            connection_tombstones::deleted_at.gt(at).or(connection_tombstones::deleted_at
+                .eq(at)
+                .and(connection_tombstones::connection_id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
