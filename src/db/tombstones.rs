@@ -1,6 +1,6 @@
 //! Tombstones of connections whose other side went with that person's deleted account, so that
-//! their owners' devices learn of it by delta sync. Nothing of the deleted person is kept but
-//! their former attendee id.
+//! their owners' devices learn of it by delta sync. Nothing of the deleted person's profile is
+//! kept: their former attendee id, and the owner's own record of the meeting (when, how often).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -30,6 +30,17 @@ pub fn bury_connections_with(
     account_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    if let DbConn::Postgres(pg) = conn {
+        // A scan committing between this read and the deletion would add a connection that the
+        // deletion's cascade removes unburied: lock the person's memberships first (the foreign
+        // key check of such an insert waits for the lock, then fails with the membership gone).
+        // SQLite has one writer at a time.
+        memberships::table
+            .filter(memberships::account_id.eq(account_id))
+            .select(memberships::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
     let found: Vec<Connection> = connections::table
         .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
         .filter(memberships::account_id.eq(account_id))

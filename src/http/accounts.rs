@@ -99,7 +99,9 @@ pub async fn patch_me(
 }
 
 /// Deletes the signed-in account with all its event memberships, badges, connections (the other
-/// people's sides of them too), notes and tokens. Access tokens already issued stop working.
+/// people's sides of them too), notes and tokens. Access tokens already issued stop working. The
+/// other people's devices learn of it by delta sync: a tombstone keeps the former `attendee_id`
+/// and their owner's own record of the meeting (when, how often), nothing of the profile.
 #[utoipa::path(
     tag = "account",
     security(("bearer" = [])),

@@ -302,14 +302,24 @@ pub async fn badge_sheet(
             return Err(Error::invalid_field("paper", format!("`{other}` is not a4 or letter")));
         }
     };
-    let ids: Option<Vec<String>> = attendee_ids.map(|ids| {
-        ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-    });
+    let ids: Option<Vec<String>> = attendee_ids
+        .map(|ids| {
+            ids.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|id| match uuid::Uuid::parse_str(id) {
+                    // Ids are stored lower-case and hyphenated.
+                    Ok(id) => Ok(id.hyphenated().to_string()),
+                    Err(_) => Err(Error::invalid_field(
+                        "attendee_ids",
+                        format!("`{id}` is not an attendee id"),
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
     if ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
         return Err(Error::invalid_field("attendee_ids", "at most 1,000 ids"));
-    }
-    if let Some(bad) = ids.iter().flatten().find(|id| uuid::Uuid::parse_str(id).is_err()) {
-        return Err(Error::invalid_field("attendee_ids", format!("`{bad}` is not an attendee id")));
     }
     let cards = state
         .db
@@ -328,6 +338,21 @@ pub async fn badge_sheet(
                 ),
                 None => None,
             };
+            if let Some(ids) = &ids {
+                // Asked for by id, every one must be someone of this event, whatever the topic.
+                let everyone = PageFilter { directory_only: false, topic_id: None, ids: Some(ids) };
+                let found = crate::db::attendees::page(conn, &event_id, &everyone, None, i64::MAX)?;
+                let found: std::collections::HashSet<&str> =
+                    found.iter().map(|(m, _, _)| m.id.as_str()).collect();
+                let unknown: Vec<&str> =
+                    ids.iter().map(String::as_str).filter(|id| !found.contains(id)).collect();
+                if !unknown.is_empty() {
+                    return Err(Error::invalid_field(
+                        "attendee_ids",
+                        format!("not attendees of this event: {}", unknown.join(", ")),
+                    ));
+                }
+            }
             let filter = PageFilter {
                 directory_only: false,
                 topic_id: topic_id.as_deref(),
@@ -335,21 +360,6 @@ pub async fn badge_sheet(
             };
             let members = crate::db::attendees::page(conn, &event_id, &filter, None, i64::MAX)?;
             let member_ids: Vec<String> = members.iter().map(|(m, _, _)| m.id.clone()).collect();
-            // Asked for by id, every one must be printed (a topic filter may leave some out).
-            let printed: std::collections::HashSet<&str> =
-                member_ids.iter().map(String::as_str).collect();
-            let unknown: Vec<&str> = ids
-                .iter()
-                .flatten()
-                .filter(|id| topic.is_none() && !printed.contains(id.as_str()))
-                .map(String::as_str)
-                .collect();
-            if !unknown.is_empty() {
-                return Err(Error::invalid_field(
-                    "attendee_ids",
-                    format!("not attendees of this event: {}", unknown.join(", ")),
-                ));
-            }
             let mut codes: std::collections::HashMap<String, String> =
                 crate::db::badges::active_for(conn, &event_id, &member_ids)?
                     .into_iter()

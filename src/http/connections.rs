@@ -146,7 +146,7 @@ impl From<PageItem> for ConnectionResponse {
     }
 }
 
-/// The other person deleted their account: nothing of them is left but their former id.
+/// The other person deleted their account: nothing of their profile is left but their former id.
 impl From<Tombstone> for ConnectionResponse {
     fn from(t: Tombstone) -> Self {
         let other = SharedProfile {

@@ -1,6 +1,8 @@
 //! Connections: notes kept as history, owner-side edits, deletion of one side, delta sync, stats.
 
 use awc::http::{Method, StatusCode};
+use diesel::prelude::*;
+use hallway::db::schema::connection_tombstones;
 use serde_json::json;
 
 use crate::both_backends;
@@ -234,6 +236,22 @@ async fn a_deleted_accounts_connections_sync_as_tombstones_without_their_data(ba
     assert_eq!(tombstone["notes"], json!([]));
     let everything = app.connections(&ada, &event).await;
     assert_eq!(everything.len(), 1, "the full list has no tombstones");
+    let buried = |id: &str| {
+        let id = id.to_owned();
+        app.query(move |conn| {
+            connection_tombstones::table
+                .filter(connection_tombstones::connection_id.eq(&id))
+                .count()
+                .get_result::<i64>(conn)
+        })
+    };
+    assert_eq!(buried(bob_connection), 1);
+    let gone = app.send(Method::DELETE, "/v1/me", Some(&ada.access_token), None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(buried(bob_connection), 0, "Ada's tombstones went with her account");
+    assert!(app.connections(&carol, &event).await.is_empty(), "Carol's side of Ada went too");
+    let all = app.query(|conn| connection_tombstones::table.count().get_result::<i64>(conn));
+    assert_eq!(all, 1, "and became Carol's tombstone");
 }
 
 async fn organizer_stats_count_scans_connections_and_shared_topics_without_notes(backend: Backend) {

@@ -1,6 +1,6 @@
--- A connection whose other side went with that person's deleted account: kept, without anything
--- of that person but their former attendee id, so that the owner's devices learn of it by delta
--- sync (as a tombstone) instead of keeping it for ever.
+-- A connection whose other side went with that person's deleted account: kept, without that
+-- person's profile (their former attendee id and the owner's own record of the meeting), so that
+-- the owner's devices learn of it by delta sync (as a tombstone) instead of keeping it for ever.
 CREATE TABLE connection_tombstones (
     connection_id TEXT PRIMARY KEY NOT NULL,
     event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
