@@ -29,7 +29,7 @@ ensure_test_deps() {
 }
 
 pg_url() {
-  echo "${HALLWAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  echo "${HALLWAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 }
 
 pg_ready() {
