@@ -6,8 +6,8 @@
 //! savepoint of its own (at most [`MAX_GROUP`], for at most [`MAX_GROUP_TIME`]), commits once, and
 //! answers each. A write that fails is undone alone (the first by rolling the transaction back,
 //! the others by rolling back to their savepoint) and answered with its own error at once. If the
-//! commit fails, or a write panics, the group's other writes are lost: their callers hear
-//! [`lost`], and the connection is reopened. No write is answered as done before its commit. A
+//! commit fails, an error aborts the whole transaction, or a write panics, the group's other
+//! writes are lost: their callers hear [`lost`], and the connection is reopened. No write is answered as done before its commit. A
 //! lone write is committed at once.
 //!
 //! Keeping every write on one connection also keeps that connection's page cache warm: SQLite
