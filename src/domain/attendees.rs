@@ -336,12 +336,7 @@ pub fn page(
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Profile>> {
-    let topic_id = match topic {
-        Some(slug) => Some(topics::choosable(conn, event_id)?.remove(slug).ok_or_else(|| {
-            Error::invalid_field("topic", format!("`{slug}` is not a topic of this event"))
-        })?),
-        None => None,
-    };
+    let topic_id = topics::filter_id(conn, event_id, topic)?;
     let filter = PageFilter { directory_only, topic_id: topic_id.as_deref(), ids: None };
     let members = store::page(conn, event_id, &filter, after_id, limit)?;
     with_topics(conn, members)

@@ -2,9 +2,13 @@
 
 use rand::Rng;
 
+use std::collections::{HashMap, HashSet};
+
+use crate::db::attendees::PageFilter;
 use crate::db::badges::{self as store, Badge, NewBadge};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
+use crate::qr::sheet::Card;
 
 /// Crockford's base32 alphabet: upper case, no I, L, O or U; all in QR's alphanumeric mode.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -50,6 +54,47 @@ pub fn rotate(conn: &mut DbConn, event_id: &str, membership_id: &str) -> Result<
     store::revoke_active(conn, membership_id, db::now())?;
     issue(conn, event_id, membership_id)?;
     active(conn, membership_id)
+}
+
+/// The cards of the printable sheet (organizers only): everyone with a badge, or those who chose
+/// `topic`, or the attendees `ids` (each must be someone of the event, whatever the topic).
+pub fn sheet_cards(
+    conn: &mut DbConn,
+    event_id: &str,
+    account_id: &str,
+    topic: Option<&str>,
+    ids: Option<&[String]>,
+) -> Result<Vec<Card>> {
+    super::attendees::organizer(conn, event_id, account_id)?;
+    let topic_id = super::topics::filter_id(conn, event_id, topic)?;
+    if let Some(ids) = ids {
+        let everyone = PageFilter { directory_only: false, topic_id: None, ids: Some(ids) };
+        let found = crate::db::attendees::page(conn, event_id, &everyone, None, i64::MAX)?;
+        let found: HashSet<&str> = found.iter().map(|(m, _, _)| m.id.as_str()).collect();
+        let unknown: Vec<&str> =
+            ids.iter().map(String::as_str).filter(|id| !found.contains(id)).collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid_field(
+                "attendee_ids",
+                format!("not attendees of this event: {}", unknown.join(", ")),
+            ));
+        }
+    }
+    let filter = PageFilter { directory_only: false, topic_id: topic_id.as_deref(), ids };
+    let members = crate::db::attendees::page(conn, event_id, &filter, None, i64::MAX)?;
+    let member_ids: Vec<String> = members.iter().map(|(m, _, _)| m.id.clone()).collect();
+    let mut codes: HashMap<String, String> = store::active_for(conn, event_id, &member_ids)?
+        .into_iter()
+        .map(|b| (b.membership_id, b.code))
+        .collect();
+    Ok(members
+        .iter()
+        .filter_map(|(member, email, display_name)| {
+            let code = codes.remove(&member.id)?;
+            let name = super::attendees::shown_name(member, email, display_name.as_deref());
+            Some(Card { name, company: member.company.clone(), code })
+        })
+        .collect())
 }
 
 #[cfg(test)]

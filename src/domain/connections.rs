@@ -51,17 +51,17 @@ pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<Conn
 
 /// Adds the other people's topics and the notes to connections joined with their other side.
 fn with_people(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionView>> {
-    let summaries = summarize(conn, rows, |_| 0)?;
-    let ids: Vec<String> = summaries.iter().map(|s| s.connection.id.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|(c, _)| c.id.clone()).collect();
     let mut notes: HashMap<String, Vec<Note>> = HashMap::new();
     for note in store::notes_of(conn, &ids)? {
         notes.entry(note.connection_id.clone()).or_default().push(note);
     }
+    let count = |id: &str| notes.get(id).map_or(0, |n| i64::try_from(n.len()).unwrap_or(i64::MAX));
+    let summaries = summarize(conn, rows, count)?;
     Ok(summaries
         .into_iter()
-        .map(|mut summary| {
+        .map(|summary| {
             let notes = notes.remove(&summary.connection.id).unwrap_or_default();
-            summary.note_count = i64::try_from(notes.len()).unwrap_or(i64::MAX);
             ConnectionView { summary, notes }
         })
         .collect())

@@ -238,6 +238,18 @@ pub fn choosable(conn: &mut DbConn, event_id: &str) -> Result<HashMap<String, St
         .collect())
 }
 
+/// The id of the choosable topic `slug`, for a filter by topic: `None` without one; a slug that
+/// is not a topic of the event is a `validation_failed` on `topic`.
+pub fn filter_id(conn: &mut DbConn, event_id: &str, slug: Option<&str>) -> Result<Option<String>> {
+    let Some(slug) = slug else { return Ok(None) };
+    choosable(conn, event_id)?.remove(slug).map(Some).ok_or_else(|| {
+        crate::error::Error::invalid_field(
+            "topic",
+            format!("`{slug}` is not a topic of this event"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AuthUser;
-use crate::db::attendees::PageFilter;
 use crate::domain::{attendees, badges};
 use crate::error::{Error, Problem, Result};
 use crate::qr::{self, sheet};
@@ -324,55 +323,7 @@ pub async fn badge_sheet(
     let cards = state
         .db
         .read(move |conn| {
-            attendees::organizer(conn, &event_id, &user.account_id)?;
-            let topic_id = match &topic {
-                Some(slug) => Some(
-                    crate::domain::topics::choosable(conn, &event_id)?.remove(slug).ok_or_else(
-                        || {
-                            Error::invalid_field(
-                                "topic",
-                                format!("`{slug}` is not a topic of this event"),
-                            )
-                        },
-                    )?,
-                ),
-                None => None,
-            };
-            if let Some(ids) = &ids {
-                // Asked for by id, every one must be someone of this event, whatever the topic.
-                let everyone = PageFilter { directory_only: false, topic_id: None, ids: Some(ids) };
-                let found = crate::db::attendees::page(conn, &event_id, &everyone, None, i64::MAX)?;
-                let found: std::collections::HashSet<&str> =
-                    found.iter().map(|(m, _, _)| m.id.as_str()).collect();
-                let unknown: Vec<&str> =
-                    ids.iter().map(String::as_str).filter(|id| !found.contains(id)).collect();
-                if !unknown.is_empty() {
-                    return Err(Error::invalid_field(
-                        "attendee_ids",
-                        format!("not attendees of this event: {}", unknown.join(", ")),
-                    ));
-                }
-            }
-            let filter = PageFilter {
-                directory_only: false,
-                topic_id: topic_id.as_deref(),
-                ids: ids.as_deref(),
-            };
-            let members = crate::db::attendees::page(conn, &event_id, &filter, None, i64::MAX)?;
-            let member_ids: Vec<String> = members.iter().map(|(m, _, _)| m.id.clone()).collect();
-            let mut codes: std::collections::HashMap<String, String> =
-                crate::db::badges::active_for(conn, &event_id, &member_ids)?
-                    .into_iter()
-                    .map(|b| (b.membership_id, b.code))
-                    .collect();
-            Ok(members
-                .iter()
-                .filter_map(|(member, email, display_name)| {
-                    let code = codes.remove(&member.id)?;
-                    let name = attendees::shown_name(member, email, display_name.as_deref());
-                    Some(sheet::Card { name, company: member.company.clone(), code })
-                })
-                .collect::<Vec<_>>())
+            badges::sheet_cards(conn, &event_id, &user.account_id, topic.as_deref(), ids.as_deref())
         })
         .await?;
     let pdf = web::block(move || sheet::pdf(&cards, paper)).await??;
