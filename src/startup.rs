@@ -76,7 +76,9 @@ impl Application {
                 .openapi(http::openapi_base())
                 .configure(http::routes)
                 .split_for_parts();
-            app.wrap(from_fn(telemetry::request_id_header))
+            app.wrap(from_fn(http::refuse_control_characters))
+                .wrap(from_fn(http::security_headers))
+                .wrap(from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(server_state.clone())
                 .configure(|cfg| http::configure_extras(cfg, api.clone()))

@@ -1,6 +1,7 @@
 //! Accounts: created on first sign-in, edited by their owner.
 
 use super::Email;
+use super::text::{self, Lines};
 use crate::db::{self, DbConn, accounts as store};
 use crate::error::{Error, Result};
 
@@ -45,8 +46,8 @@ pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>> {
             format!("must be at most {MAX_DISPLAY_NAME} characters"),
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err(Error::invalid_field("display_name", "must not contain control characters"));
+    if let Some(problem) = text::problem(name, Lines::One) {
+        return Err(Error::invalid_field("display_name", problem));
     }
     Ok(Some(name.to_owned()))
 }

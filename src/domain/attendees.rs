@@ -9,6 +9,7 @@ use super::Email;
 use super::accounts;
 use super::badges;
 use super::events::Role;
+use super::text::{self, Lines};
 use super::topics;
 use crate::db::attendees::{
     self as store, Member, Membership, NewMember, PageFilter, ProfileChanges,
@@ -167,14 +168,14 @@ pub struct ProfilePatch {
 pub fn parse_text(
     field: &str,
     raw: Option<&str>,
-    max: usize,
+    (max, lines): (usize, Lines),
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let value = raw.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
         errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if value.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+    } else if let Some(problem) = text::problem(value, lines) {
+        errors.push(FieldError::new(field, problem));
     }
     Some(value.to_owned())
 }
@@ -189,6 +190,8 @@ pub fn parse_links(links: Vec<Link>, errors: &mut Vec<FieldError>) -> String {
         let url = link.url.trim().to_owned();
         if label.is_empty() || label.chars().count() > 50 {
             errors.push(FieldError::new(format!("links[{i}].label"), "must be 1 to 50 characters"));
+        } else if let Some(problem) = text::problem(&label, Lines::One) {
+            errors.push(FieldError::new(format!("links[{i}].label"), problem));
         }
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         if !scheme_ok || url.len() > 500 || url.chars().any(char::is_whitespace) {

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 
 use super::attendees;
+use super::text::{self, Lines};
 use crate::db::events::{self as store, Event, EventChanges};
 use crate::db::{self, DbConn};
 use crate::error::{Error, FieldError, Result};
@@ -65,6 +66,9 @@ pub fn parse_name(raw: &str) -> Result<String, String> {
     }
     if name.chars().count() > MAX_NAME {
         return Err(format!("must be at most {MAX_NAME} characters"));
+    }
+    if let Some(problem) = text::problem(name, Lines::One) {
+        return Err(problem.to_owned());
     }
     Ok(name.to_owned())
 }

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::text::{self, Lines};
 use crate::db::topics::{self as store, Topic, TopicRow};
 use crate::db::{self, DbConn};
 use crate::error::{Error, FieldError, Result};
@@ -50,6 +51,9 @@ pub fn parse_prompt(raw: &str) -> Result<String, String> {
     let prompt = raw.trim();
     if !PROMPT_LEN.contains(&prompt.chars().count()) {
         return Err(format!("must be {} to {} characters", PROMPT_LEN.start(), PROMPT_LEN.end()));
+    }
+    if let Some(problem) = text::problem(prompt, Lines::One) {
+        return Err(problem.to_owned());
     }
     if !prompt.ends_with('?') {
         return Err("must be a question ending in `?`, not a statement".to_owned());
@@ -111,6 +115,8 @@ pub fn parse_specs(
                 field("name"),
                 format!("must be 1 to {MAX_NAME} characters"),
             ));
+        } else if let Some(problem) = text::problem(&name, Lines::One) {
+            errors.push(FieldError::new(field("name"), problem));
         }
         let description = description.unwrap_or_default().trim().to_owned();
         if description.chars().count() > MAX_DESCRIPTION {
@@ -118,6 +124,8 @@ pub fn parse_specs(
                 field("description"),
                 format!("must be at most {MAX_DESCRIPTION} characters"),
             ));
+        } else if let Some(problem) = text::problem(&description, Lines::Many) {
+            errors.push(FieldError::new(field("description"), problem));
         }
         if prompts.len() > MAX_PROMPTS {
             errors.push(FieldError::new(

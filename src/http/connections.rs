@@ -12,6 +12,7 @@ use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile};
 use crate::domain::connections::{self, ConnectionSummary, ConnectionView, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
+use crate::domain::text::{self, Lines};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
 
@@ -220,6 +221,8 @@ pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> 
         let tag = tag.trim();
         if tag.is_empty() || tag.chars().count() > 50 {
             errors.push(FieldError::new(format!("tags[{i}]"), "must be 1 to 50 characters"));
+        } else if let Some(problem) = text::problem(tag, Lines::One) {
+            errors.push(FieldError::new(format!("tags[{i}]"), problem));
         } else if !clean.iter().any(|t: &String| t == tag) {
             clean.push(tag.to_owned());
         }
@@ -231,6 +234,8 @@ pub fn check_note(field: &str, body: &str, errors: &mut Vec<FieldError>) -> Stri
     let body = body.trim();
     if body.is_empty() || body.chars().count() > MAX_NOTE {
         errors.push(FieldError::new(field, format!("must be 1 to {MAX_NOTE} characters")));
+    } else if let Some(problem) = text::problem(body, Lines::Many) {
+        errors.push(FieldError::new(field, problem));
     }
     body.to_owned()
 }
@@ -249,6 +254,8 @@ pub fn check_follow_up(
     let text = promise.text.trim().to_owned();
     if text.is_empty() || text.chars().count() > 500 {
         errors.push(FieldError::new("follow_up.text", "must be 1 to 500 characters"));
+    } else if let Some(problem) = text::problem(&text, Lines::Many) {
+        errors.push(FieldError::new("follow_up.text", problem));
     }
     let due = promise
         .due_at

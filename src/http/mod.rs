@@ -12,6 +12,7 @@ mod body;
 mod connections;
 mod events;
 mod extractors;
+mod guard;
 mod ops;
 mod pagination;
 mod profiles;
@@ -28,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use extractors::{AuthUser, ClientIp, Json};
+pub use guard::{refuse_control_characters, security_headers};
 pub use rate_limit::Buckets;
 
 /// The largest JSON body accepted, in bytes.

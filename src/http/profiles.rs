@@ -9,6 +9,7 @@ use super::accounts::some;
 use super::{AuthUser, Json, pagination};
 use crate::db::attendees::ProfileChanges;
 use crate::domain::attendees::{self, Link, Profile, ProfilePatch, parse_links, parse_text};
+use crate::domain::text::Lines;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
 
@@ -134,19 +135,19 @@ pub struct PatchProfileRequest {
 fn text_change(
     field: &str,
     value: Option<Option<String>>,
-    max: usize,
+    rule: (usize, Lines),
     errors: &mut Vec<FieldError>,
 ) -> Option<Option<String>> {
-    value.map(|v| parse_text(field, v.as_deref(), max, errors))
+    value.map(|v| parse_text(field, v.as_deref(), rule, errors))
 }
 
 fn parse_patch(request: PatchProfileRequest) -> Result<ProfilePatch> {
     let mut errors = Vec::new();
-    let name = text_change("name", request.name, 100, &mut errors);
-    let company = text_change("company", request.company, 200, &mut errors);
-    let headline = text_change("headline", request.headline, 200, &mut errors);
-    let bio = text_change("bio", request.bio, 2000, &mut errors);
-    let phone = text_change("phone", request.phone, 40, &mut errors);
+    let name = text_change("name", request.name, (100, Lines::One), &mut errors);
+    let company = text_change("company", request.company, (200, Lines::One), &mut errors);
+    let headline = text_change("headline", request.headline, (200, Lines::One), &mut errors);
+    let bio = text_change("bio", request.bio, (2000, Lines::Many), &mut errors);
+    let phone = text_change("phone", request.phone, (40, Lines::One), &mut errors);
     if let Some(Some(phone)) = &phone
         && !phone.chars().all(|c| c.is_ascii_digit() || " +()-.".contains(c))
     {

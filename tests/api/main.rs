@@ -16,4 +16,6 @@ mod operations;
 mod profiles;
 mod request_errors;
 mod scans;
+mod security;
+mod text;
 mod topics;

@@ -14,6 +14,7 @@ use super::Email;
 use super::attendees::{CAN_TALK_ABOUT, WANT_TO_LEARN};
 use super::badges;
 use super::events::Role;
+use super::text::{self, Lines};
 use super::topics;
 use crate::db::accounts::{self as account_store, NewAccount};
 use crate::db::attendees::{self as store, Membership, NewMember, ProfileChanges};
@@ -180,8 +181,12 @@ fn validate(
     for (name, value) in
         [("name", &fields.name), ("company", &fields.company), ("headline", &fields.headline)]
     {
-        if value.as_ref().is_some_and(|v| v.chars().count() > MAX_FIELD) {
+        let Some(value) = value else { continue };
+        if value.chars().count() > MAX_FIELD {
             return Err(format!("the {name} is longer than {MAX_FIELD} characters"));
+        }
+        if let Some(problem) = text::problem(value, Lines::One) {
+            return Err(format!("the {name} {problem}"));
         }
     }
     for slugs in [&fields.can_talk_about, &fields.want_to_learn].into_iter().flatten() {
