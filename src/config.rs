@@ -40,6 +40,64 @@ pub struct Config {
     pub worker_poll: Duration,
     /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
     pub mail_retry_base: Duration,
+    /// What one account may cause: events, emails, co-organizers.
+    pub quotas: Quotas,
+}
+
+/// Budgets on what one account or one event may cause, so that Hallway cannot be used to send
+/// mail in bulk to people who never asked for it. Counted in the database over the last 24 hours,
+/// so they hold across API processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    /// Events one account may create in 24 hours.
+    pub events_per_account_per_day: u32,
+    /// Emails (invitations, organizer notices) one account may cause in 24 hours.
+    pub mail_per_account_per_day: u32,
+    /// Emails caused in one event, by all its organizers together, in 24 hours.
+    pub mail_per_event_per_day: u32,
+    /// Organizers one event may have.
+    pub organizers_per_event: u32,
+}
+
+impl Default for Quotas {
+    /// Room for an organizer importing 10,000 people the night before, and correcting the list;
+    /// not for an account that creates events to mail strangers.
+    fn default() -> Self {
+        Self {
+            events_per_account_per_day: 10,
+            mail_per_account_per_day: 12_000,
+            mail_per_event_per_day: 12_000,
+            organizers_per_event: 20,
+        }
+    }
+}
+
+impl Quotas {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let defaults = Self::default();
+        Ok(Self {
+            events_per_account_per_day: parse_number(
+                lookup,
+                "HALLWAY_EVENTS_PER_ACCOUNT_PER_DAY",
+                defaults.events_per_account_per_day,
+            )?,
+            mail_per_account_per_day: parse_number(
+                lookup,
+                "HALLWAY_MAIL_PER_ACCOUNT_PER_DAY",
+                defaults.mail_per_account_per_day,
+            )?,
+            mail_per_event_per_day: parse_number(
+                lookup,
+                "HALLWAY_MAIL_PER_EVENT_PER_DAY",
+                defaults.mail_per_event_per_day,
+            )?,
+            organizers_per_event: parse_number(
+                lookup,
+                "HALLWAY_ORGANIZERS_PER_EVENT",
+                defaults.organizers_per_event,
+            )?,
+        })
+    }
 }
 
 /// The smallest JWT secret accepted, in bytes.
@@ -113,6 +171,7 @@ impl Config {
                 "HALLWAY_MAIL_RETRY_BASE_MS",
                 2000,
             )?),
+            quotas: Quotas::from_lookup(&lookup)?,
         })
     }
 }

@@ -112,6 +112,15 @@ impl Error {
         }
     }
 
+    /// A budget of the last 24 hours is spent (429 `quota_exceeded`); `Retry-After` tells when
+    /// enough of it is free again.
+    pub fn quota_exceeded(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", detail)
+        }
+    }
+
     /// An unexpected failure: logged with its cause, answered with a generic 500.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {

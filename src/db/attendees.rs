@@ -150,6 +150,12 @@ pub fn find_by_account(
         .optional()
 }
 
+/// Deletes a membership; its badge, topic choices, connections (both sides), scans and notes go
+/// with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConn, membership_id: &str) -> QueryResult<usize> {
+    diesel::delete(memberships::table.find(membership_id)).execute(conn)
+}
+
 /// Every member of the event.
 pub fn all(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<Member>> {
     members!().filter(memberships::event_id.eq(event_id)).order(memberships::id.asc()).load(conn)

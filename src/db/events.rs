@@ -62,6 +62,18 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except_event: Option<&str>) -> 
     query.first::<String>(conn).optional().map(|found| found.is_some())
 }
 
+/// How many events `account_id` created since `since`, and when the oldest of them was.
+pub fn created_by_since(
+    conn: &mut DbConn,
+    account_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    events::table
+        .filter(events::created_by.eq(account_id).and(events::created_at.gt(since)))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(events::created_at)))
+        .first(conn)
+}
+
 /// The event with the account's membership in it (id, role), or `None` when not a member.
 pub fn find_for_member(
     conn: &mut DbConn,
@@ -128,6 +140,14 @@ pub fn created_by(
         handover.push((event_id, successor));
     }
     Ok(handover)
+}
+
+/// The accounts of the event's organizers.
+pub fn organizers(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<String>> {
+    memberships::table
+        .filter(memberships::event_id.eq(event_id).and(memberships::role.eq("organizer")))
+        .select(memberships::account_id)
+        .load(conn)
 }
 
 pub fn set_creator(conn: &mut DbConn, event_id: &str, account_id: &str) -> QueryResult<usize> {

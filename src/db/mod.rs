@@ -229,6 +229,28 @@ impl Db {
     }
 }
 
+/// Which tables [`lock_row`] may lock.
+#[derive(Clone, Copy, Debug)]
+pub enum Lockable {
+    Accounts,
+    Events,
+}
+
+/// Locks one row of `table` until the transaction ends, so that a check-then-write on what hangs
+/// off it (a quota, a count) runs one caller at a time.
+///
+/// Backend-specific: PostgreSQL takes a row lock (`FOR UPDATE`); SQLite needs none, as all its
+/// writes run one at a time on the writer's connection.
+pub fn lock_row(conn: &mut DbConn, table: Lockable, id: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    let DbConn::Postgres(pg) = conn else { return Ok(()) };
+    let sql = match table {
+        Lockable::Accounts => "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE",
+        Lockable::Events => "SELECT 1 FROM events WHERE id = $1 FOR UPDATE",
+    };
+    diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(id).execute(pg).map(drop)
+}
+
 /// The current time as stored: UTC, truncated to microseconds, which both backends keep exactly.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)

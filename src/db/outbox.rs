@@ -33,6 +33,9 @@ pub struct NewMessage<'a> {
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub sender_id: Option<&'a str>,
+    pub event_id: Option<&'a str>,
+    pub priority: i32,
 }
 
 pub fn insert(conn: &mut DbConn, message: &NewMessage<'_>) -> QueryResult<()> {
@@ -103,6 +106,43 @@ pub fn for_recipient(conn: &mut DbConn, recipient: &str) -> QueryResult<Vec<Mess
         .order(outbox::created_at.asc())
         .select(Message::as_select())
         .load(conn)
+}
+
+/// How many messages `sender_id` caused since `since`, and when the oldest of them was queued.
+pub fn caused_by_sender(
+    conn: &mut DbConn,
+    sender_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    outbox::table
+        .filter(outbox::sender_id.eq(sender_id).and(outbox::created_at.gt(since)))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
+        .first(conn)
+}
+
+/// How many messages were caused in `event_id` since `since`, and when the oldest was queued.
+pub fn caused_in_event(
+    conn: &mut DbConn,
+    event_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    outbox::table
+        .filter(outbox::event_id.eq(event_id).and(outbox::created_at.gt(since)))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
+        .first(conn)
+}
+
+/// Drops the unsent mail of `event_id` to `recipient` (a person who left the event).
+pub fn drop_unsent(conn: &mut DbConn, event_id: &str, recipient: &str) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table.filter(
+            outbox::event_id
+                .eq(event_id)
+                .and(outbox::recipient.eq(recipient))
+                .and(outbox::sent_at.is_null()),
+        ),
+    )
+    .execute(conn)
 }
 
 /// When the next unsent message is due, if any.

@@ -75,6 +75,7 @@ diesel::table! {
         share_bio -> Bool,
         share_links -> Bool,
         invited_at -> Nullable<Timestamp>,
+        sharing_confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -90,6 +91,10 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        sender_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        priority -> Integer,
+        dead_at -> Nullable<Timestamp>,
     }
 }
 

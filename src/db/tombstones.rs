@@ -30,20 +30,33 @@ pub fn bury_connections_with(
     account_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    let ids: Vec<String> = memberships::table
+        .filter(memberships::account_id.eq(account_id))
+        .select(memberships::id)
+        .load(conn)?;
+    bury_connections_with_members(conn, &ids, now)
+}
+
+/// Keeps a tombstone of every connection that has one of `membership_ids` as its other side: call
+/// before deleting those memberships (a person leaving an event, or deleting their account).
+pub fn bury_connections_with_members(
+    conn: &mut DbConn,
+    membership_ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     if let DbConn::Postgres(pg) = conn {
         // A scan committing between this read and the deletion would add a connection that the
-        // deletion's cascade removes unburied: lock the person's memberships first (the foreign
-        // key check of such an insert waits for the lock, then fails with the membership gone).
+        // deletion's cascade removes unburied: lock the memberships first (the foreign key check
+        // of such an insert waits for the lock, then fails with the membership gone).
         // SQLite has one writer at a time.
         memberships::table
-            .filter(memberships::account_id.eq(account_id))
+            .filter(memberships::id.eq_any(membership_ids))
             .select(memberships::id)
             .for_update()
             .load::<String>(pg)?;
     }
     let found: Vec<Connection> = connections::table
-        .inner_join(memberships::table.on(memberships::id.eq(connections::other_id)))
-        .filter(memberships::account_id.eq(account_id))
+        .filter(connections::other_id.eq_any(membership_ids))
         .select(Connection::as_select())
         .load(conn)?;
     let rows: Vec<Tombstone> = found

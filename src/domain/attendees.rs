@@ -9,8 +9,10 @@ use super::Email;
 use super::accounts;
 use super::badges;
 use super::events::Role;
+use super::quotas;
 use super::text::{self, Lines};
 use super::topics;
+use crate::config::Quotas;
 use crate::db::attendees::{
     self as store, Member, Membership, NewMember, PageFilter, ProfileChanges,
 };
@@ -298,13 +300,22 @@ pub fn join(conn: &mut DbConn, event_id: &str, account_id: &str, code: &str) -> 
     my_profile(conn, event_id, account_id)
 }
 
-/// Makes the person with `email` an organizer (creating their account if needed) and tells them.
+/// Who adds an organizer, and the budget the notice to the new organizer is charged to.
+pub struct OrganizerNotice<'a> {
+    pub added_by: &'a str,
+    pub public_url: &'a str,
+    pub quotas: &'a Quotas,
+}
+
+/// Makes the person with `email` an organizer (creating their account if needed) and tells them,
+/// within the event's organizer limit and the adder's mail quota.
 pub fn add_organizer(
     conn: &mut DbConn,
     event_id: &str,
     email: &Email,
-    public_url: &str,
+    notice: &OrganizerNotice<'_>,
 ) -> Result<Profile> {
+    db::lock_row(conn, db::Lockable::Events, event_id)?;
     let account = accounts::find_or_create(conn, email)?;
     let promoted = match store::find_by_account(conn, event_id, &account.id)? {
         Some((membership, _, _)) if Role::parse(&membership.role) == Role::Attendee => {
@@ -324,10 +335,47 @@ pub fn add_organizer(
         }
     };
     if promoted {
+        let limit = notice.quotas.organizers_per_event;
+        if event_store::organizers(conn, event_id)?.len() > usize::try_from(limit).unwrap_or(0) {
+            return Err(Error::conflict(
+                "organizer_limit_reached",
+                format!("An event may have {limit} organizers."),
+            ));
+        }
+        quotas::charge_mail(conn, notice.quotas, notice.added_by, event_id, 1)?;
         let event = event_store::find(conn, event_id)?.ok_or_else(event_not_found)?;
-        mail::queue(conn, &mail::templates::organizer_invitation(email, &event.name, public_url))?;
+        let message = mail::templates::organizer_invitation(email, &event.name, notice.public_url);
+        let origin = mail::Origin { sender_id: Some(notice.added_by), event_id: Some(event_id) };
+        mail::queue(conn, &message, origin)?;
     }
     my_profile(conn, event_id, &account.id)
+}
+
+/// The caller leaves the event: their profile, badge, topics and connections there are deleted
+/// (the people they met learn of it by delta sync), and mail of the event not yet sent to them is
+/// dropped. The last organizer cannot leave (`sole_organizer`).
+pub fn leave(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<()> {
+    let Some((membership, email, _)) = store::find_by_account(conn, event_id, account_id)? else {
+        return Err(event_not_found());
+    };
+    if Role::parse(&membership.role) == Role::Organizer {
+        let organizers = event_store::organizers(conn, event_id)?;
+        let Some(successor) = organizers.into_iter().find(|id| id != account_id) else {
+            return Err(Error::conflict(
+                "sole_organizer",
+                "You are the only organizer of this event: add another organizer before leaving.",
+            ));
+        };
+        let event = event_store::find(conn, event_id)?.ok_or_else(event_not_found)?;
+        if event.created_by == account_id {
+            event_store::set_creator(conn, event_id, &successor)?;
+        }
+    }
+    let now = db::now();
+    db::tombstones::bury_connections_with_members(conn, std::slice::from_ref(&membership.id), now)?;
+    store::delete(conn, &membership.id)?;
+    db::outbox::drop_unsent(conn, event_id, &email)?;
+    Ok(())
 }
 
 /// A page of the event's members, for organizers (everyone) or the directory (opted-in only).

@@ -66,7 +66,8 @@ pub fn request_code(
             expires_at: now + CODE_TTL,
         },
     )?;
-    mail::queue(conn, &mail::templates::sign_in_code(email, &code, CODE_TTL.num_minutes()))?;
+    let message = mail::templates::sign_in_code(email, &code, CODE_TTL.num_minutes());
+    mail::queue(conn, &message, mail::Origin::default())?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use super::attendees;
 use super::text::{self, Lines};
+use crate::config::Quotas;
 use crate::db::events::{self as store, Event, EventChanges};
 use crate::db::{self, DbConn};
 use crate::error::{Error, FieldError, Result};
@@ -122,7 +123,13 @@ pub fn check_draft(mut checks: Checks, draft: &EventDraft) -> Result<()> {
 }
 
 /// Creates the event; its creator becomes its organizer.
-pub fn create(conn: &mut DbConn, account_id: &str, draft: &EventDraft) -> Result<(Event, Role)> {
+pub fn create(
+    conn: &mut DbConn,
+    account_id: &str,
+    draft: &EventDraft,
+    quotas: &Quotas,
+) -> Result<(Event, Role)> {
+    super::quotas::check_new_event(conn, quotas, account_id)?;
     if store::slug_taken(conn, &draft.slug, None)? {
         return Err(slug_taken(&draft.slug));
     }

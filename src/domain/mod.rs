@@ -17,6 +17,7 @@ pub mod email;
 pub mod events;
 pub mod exchange;
 pub mod import;
+pub mod quotas;
 pub mod text;
 pub mod tokens;
 pub mod topics;

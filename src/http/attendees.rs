@@ -65,6 +65,7 @@ pub struct AttendeeImportJson {
         (status = 413, description = "The body is over 10 MiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is neither `text/csv` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file is empty (`empty_import`), has over 10,000 rows (`too_many_rows`), an unknown or missing column (`invalid_csv_header`), or cannot be read as CSV (`invalid_csv`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The invitations would overdraw the organizer's or the event's mail quota of 24 hours (`quota_exceeded`); nothing was imported. `Retry-After` says when enough is free.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events/{event_id}/attendee-imports")]
@@ -95,6 +96,7 @@ pub async fn import_attendees(
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;
     let public_url = state.config.public_url.clone();
+    let quotas = state.config.quotas;
     let report = state
         .db
         .write(move |conn| {
@@ -102,7 +104,13 @@ pub async fn import_attendees(
             let event = crate::db::events::find(conn, &membership.event_id)?.ok_or_else(|| {
                 Error::not_found("event_not_found", "No event with this id is visible to you.")
             })?;
-            import::apply(conn, &event_id, &event.name, &public_url, rows)
+            let inviter = import::Inviter {
+                organizer_id: &user.account_id,
+                event_name: &event.name,
+                public_url: &public_url,
+                quotas: &quotas,
+            };
+            import::apply(conn, &event_id, &inviter, rows)
         })
         .await?;
     if report.created > 0 {
@@ -307,7 +315,9 @@ pub struct AddOrganizerRequest {
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event has as many organizers as it may (`organizer_limit_reached`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The email is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The notice would overdraw the caller's or the event's mail quota of 24 hours (`quota_exceeded`); `Retry-After` says when enough is free.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events/{event_id}/organizers")]
@@ -320,11 +330,17 @@ pub async fn add_organizer(
     let event_id = path.into_inner();
     let email = super::auth::parse_email(&body.email)?;
     let public_url = state.config.public_url.clone();
+    let quotas = state.config.quotas;
     let profile = state
         .db
         .write(move |conn| {
             attendees::organizer(conn, &event_id, &user.account_id)?;
-            attendees::add_organizer(conn, &event_id, &email, &public_url)
+            let notice = attendees::OrganizerNotice {
+                added_by: &user.account_id,
+                public_url: &public_url,
+                quotas: &quotas,
+            };
+            attendees::add_organizer(conn, &event_id, &email, &notice)
         })
         .await?;
     state.outbox_wake.notify_one();

@@ -173,6 +173,7 @@ fn parse_changes(request: PatchEventRequest) -> Result<EventChanges> {
         (status = 413, description = "The body is too large (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields are not valid (`validation_failed`, each in `errors`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The account has created as many events as it may in 24 hours (`quota_exceeded`); `Retry-After` says when it may again.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events")]
@@ -182,8 +183,9 @@ pub async fn create_event(
     body: Json<CreateEventRequest>,
 ) -> Result<HttpResponse> {
     let draft = parse_draft(body.into_inner())?;
+    let quotas = state.config.quotas;
     let created =
-        state.db.write(move |conn| events::create(conn, &user.account_id, &draft)).await?;
+        state.db.write(move |conn| events::create(conn, &user.account_id, &draft, &quotas)).await?;
     Ok(HttpResponse::Created().json(EventResponse::new(created)))
 }
 

@@ -118,6 +118,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(badges::badge_sheet)
             .service(profiles::get_my_profile)
             .service(profiles::patch_my_profile)
+            .service(profiles::leave_event)
             .service(badges::get_my_badge)
             .service(badges::get_my_badge_png)
             .service(badges::get_my_badge_svg)

@@ -1,6 +1,6 @@
 //! `/v1/events/{event_id}/me` and the directory: a person's event profile as they and others see it.
 
-use actix_web::{HttpResponse, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -201,6 +201,32 @@ pub async fn get_my_profile(
     let profile =
         state.db.read(move |conn| attendees::my_profile(conn, &event_id, &user.account_id)).await?;
     Ok(HttpResponse::Ok().json(ProfileResponse::from(profile)))
+}
+
+/// Leaves the event (for a person imported into an event they do not want to be part of): my
+/// profile, badge, topics and connections in it are deleted, the people I met learn of it by delta
+/// sync (tombstones), and no more mail of the event is sent to me. An organizer may leave when
+/// the event has another organizer.
+#[utoipa::path(
+    tag = "profiles",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id.")),
+    responses(
+        (status = 204, description = "I am no longer a member of the event."),
+        (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or the caller is not a member (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller is the event's only organizer (`sole_organizer`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/events/{event_id}/me")]
+pub async fn leave_event(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let event_id = path.into_inner();
+    state.db.write(move |conn| attendees::leave(conn, &event_id, &user.account_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Changes my profile in this event: details, topics, sharing and directory listing.

@@ -11,30 +11,61 @@ use crate::config::{Config, MailTransport};
 use crate::db::{self, DbConn, outbox};
 use crate::error::Result;
 
+/// How soon a message must go: the worker sends every due message of a higher priority first, so
+/// that a sign-in code never waits behind ten thousand invitations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Someone is waiting for it on a sign-in screen.
+    SignIn = 0,
+    /// Written to one person because of another's action (an organizer notice, an introduction).
+    Personal = 1,
+    /// Sent to many at once (import invitations, digests).
+    Bulk = 2,
+}
+
 /// A message ready to be queued.
 pub struct Outgoing {
     pub kind: &'static str,
+    pub priority: Priority,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
 }
 
-/// Writes `message` to the outbox; it goes out when the caller's transaction commits.
-pub fn queue(conn: &mut DbConn, message: &Outgoing) -> Result<()> {
-    let now = db::now();
-    outbox::insert(
-        conn,
-        &outbox::NewMessage {
-            id: &db::new_id(),
-            kind: message.kind,
-            recipient: &message.recipient,
-            subject: &message.subject,
-            body_text: &message.body_text,
+/// Who caused a message and in which event: what mail quotas are charged to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Origin<'a> {
+    pub sender_id: Option<&'a str>,
+    pub event_id: Option<&'a str>,
+}
+
+impl Outgoing {
+    /// The outbox row of this message, due at once.
+    pub fn row<'a>(
+        &'a self,
+        id: &'a str,
+        origin: Origin<'a>,
+        now: chrono::NaiveDateTime,
+    ) -> outbox::NewMessage<'a> {
+        outbox::NewMessage {
+            id,
+            kind: self.kind,
+            recipient: &self.recipient,
+            subject: &self.subject,
+            body_text: &self.body_text,
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
-        },
-    )?;
+            sender_id: origin.sender_id,
+            event_id: origin.event_id,
+            priority: self.priority as i32,
+        }
+    }
+}
+
+/// Writes `message` to the outbox; it goes out when the caller's transaction commits.
+pub fn queue(conn: &mut DbConn, message: &Outgoing, origin: Origin<'_>) -> Result<()> {
+    outbox::insert(conn, &message.row(&db::new_id(), origin, db::now()))?;
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! The text of each email Hallway sends.
 
-use super::Outgoing;
+use super::{Outgoing, Priority};
 use crate::domain::Email;
 
 pub fn sign_in_code(to: &Email, code: &str, valid_minutes: i64) -> Outgoing {
     Outgoing {
         kind: "sign_in_code",
+        priority: Priority::SignIn,
         recipient: to.to_string(),
         subject: format!("Your Hallway sign-in code: {code}"),
         body_text: format!(
@@ -18,6 +19,7 @@ pub fn sign_in_code(to: &Email, code: &str, valid_minutes: i64) -> Outgoing {
 pub fn organizer_invitation(to: &Email, event_name: &str, public_url: &str) -> Outgoing {
     Outgoing {
         kind: "organizer_invitation",
+        priority: Priority::Personal,
         recipient: to.to_string(),
         subject: format!("You are now an organizer of {event_name} on Hallway"),
         body_text: format!(
@@ -27,14 +29,23 @@ pub fn organizer_invitation(to: &Email, event_name: &str, public_url: &str) -> O
     }
 }
 
-pub fn attendee_invitation(to: &str, event_name: &str, public_url: &str) -> Outgoing {
+pub fn attendee_invitation(
+    to: &str,
+    event_name: &str,
+    event_id: &str,
+    public_url: &str,
+) -> Outgoing {
     Outgoing {
         kind: "attendee_invitation",
+        priority: Priority::Bulk,
         recipient: to.to_owned(),
         subject: format!("You're invited to {event_name} on Hallway"),
         body_text: format!(
             "You're on the attendee list of {event_name}.\n\nSign in to Hallway with this email \
-             address ({to}) to set up your profile, show your badge and meet people: {public_url}\n"
+             address ({to}) to set up your profile, show your badge and meet people: {public_url}\n\n\
+             Not for you? Sign in with this address and choose \"Leave this event\" in the app \
+             (for developers: DELETE {public_url}/v1/events/{event_id}/me). Your profile in the \
+             event is then deleted, and no more mail about it is sent to you.\n"
         ),
     }
 }

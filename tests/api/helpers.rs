@@ -199,6 +199,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         embedded_worker: true,
         worker_poll: Duration::from_millis(500),
         mail_retry_base: Duration::from_millis(50),
+        quotas: hallway::config::Quotas::default(),
     }
 }
 
@@ -210,12 +211,29 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, mail: MailTransport, store: MailStore) -> TestApp {
+    spawn_configured(backend, mail, store, |_| {}).await
+}
+
+/// Starts Hallway as [`spawn_app`] does, with `edit` applied to its configuration.
+pub async fn spawn_app_configured(backend: Backend, edit: impl FnOnce(&mut Config)) -> TestApp {
+    let (port, store) = smtp::shared();
+    let mail = MailTransport::Smtp(format!("smtp://127.0.0.1:{port}"));
+    spawn_configured(backend, mail, store.clone(), edit).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    mail: MailTransport,
+    store: MailStore,
+    edit: impl FnOnce(&mut Config),
+) -> TestApp {
     // The server's logs, when wanted: HALLWAY_TEST_LOG=1 cargo test -- --nocapture
     if std::env::var_os("HALLWAY_TEST_LOG").is_some() {
         hallway::telemetry::init();
     }
     let (database, url) = TestDb::create(backend);
-    let config = test_config(url, mail);
+    let mut config = test_config(url, mail);
+    edit(&mut config);
     let app = hallway::Application::build(config).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();

@@ -14,6 +14,7 @@ mod imports;
 mod mail;
 mod operations;
 mod profiles;
+mod quotas;
 mod request_errors;
 mod scans;
 mod security;

@@ -14,8 +14,10 @@ use super::Email;
 use super::attendees::{CAN_TALK_ABOUT, WANT_TO_LEARN};
 use super::badges;
 use super::events::Role;
+use super::quotas;
 use super::text::{self, Lines};
 use super::topics;
+use crate::config::Quotas;
 use crate::db::accounts::{self as account_store, NewAccount};
 use crate::db::attendees::{self as store, Membership, NewMember, ProfileChanges};
 use crate::db::topics::Choice;
@@ -67,12 +69,20 @@ struct ValidRow {
     topics: [(&'static str, Option<Vec<String>>); 2],
 }
 
-/// Imports `rows` into the event. Call inside one transaction.
+/// Who sends an import's invitations, and the budget they are charged to.
+pub struct Inviter<'a> {
+    pub organizer_id: &'a str,
+    pub event_name: &'a str,
+    pub public_url: &'a str,
+    pub quotas: &'a Quotas,
+}
+
+/// Imports `rows` into the event. Call inside one transaction. An import whose invitations would
+/// overdraw the organizer's or the event's mail quota changes nothing (429 `quota_exceeded`).
 pub fn apply(
     conn: &mut DbConn,
     event_id: &str,
-    event_name: &str,
-    public_url: &str,
+    inviter: &Inviter<'_>,
     rows: Vec<RawRow>,
 ) -> Result<ImportReport> {
     let now = db::now();
@@ -118,6 +128,7 @@ pub fn apply(
         members.iter().map(|p| (p.email.as_str(), p)).collect();
     let (existing, new): (Vec<&ValidRow>, Vec<&ValidRow>) =
         valid.iter().partition(|row| by_email.contains_key(row.email.as_str()));
+    quotas::charge_mail(conn, inviter.quotas, inviter.organizer_id, event_id, new.len())?;
 
     let mut replaced: HashMap<&'static str, (Vec<String>, Vec<Choice>)> = HashMap::new();
     for row in existing {
@@ -155,7 +166,7 @@ pub fn apply(
     for (kind, (membership_ids, choices)) in replaced {
         db::topics::replace_choices(conn, &membership_ids, kind, &choices)?;
     }
-    invite(conn, &new, event_name, public_url, now)?;
+    invite(conn, &new, event_id, inviter, now)?;
 
     let count = |status| results.iter().filter(|r| r.status == status).count();
     Ok(ImportReport {
@@ -312,32 +323,25 @@ fn create(
 fn invite(
     conn: &mut DbConn,
     rows: &[&ValidRow],
-    event_name: &str,
-    public_url: &str,
+    event_id: &str,
+    inviter: &Inviter<'_>,
     now: chrono::NaiveDateTime,
 ) -> Result<()> {
     let mails: Vec<(String, mail::Outgoing)> = rows
         .iter()
         .map(|row| {
-            (
-                db::new_id(),
-                mail::templates::attendee_invitation(row.email.as_str(), event_name, public_url),
-            )
+            let message = mail::templates::attendee_invitation(
+                row.email.as_str(),
+                inviter.event_name,
+                event_id,
+                inviter.public_url,
+            );
+            (db::new_id(), message)
         })
         .collect();
-    let messages: Vec<outbox::NewMessage<'_>> = mails
-        .iter()
-        .map(|(id, m)| outbox::NewMessage {
-            id,
-            kind: m.kind,
-            recipient: &m.recipient,
-            subject: &m.subject,
-            body_text: &m.body_text,
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        })
-        .collect();
+    let origin = mail::Origin { sender_id: Some(inviter.organizer_id), event_id: Some(event_id) };
+    let messages: Vec<outbox::NewMessage<'_>> =
+        mails.iter().map(|(id, m)| m.row(id, origin, now)).collect();
     outbox::insert_many(conn, &messages)?;
     Ok(())
 }

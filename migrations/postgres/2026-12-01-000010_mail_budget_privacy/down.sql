@@ -1,0 +1,10 @@
+ALTER TABLE memberships DROP COLUMN sharing_confirmed_at;
+DROP INDEX events_creator_created;
+DROP INDEX outbox_event_created;
+DROP INDEX outbox_sender_created;
+DROP INDEX outbox_queue;
+ALTER TABLE outbox DROP COLUMN dead_at;
+ALTER TABLE outbox DROP COLUMN priority;
+ALTER TABLE outbox DROP COLUMN event_id;
+ALTER TABLE outbox DROP COLUMN sender_id;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL;
