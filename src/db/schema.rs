@@ -90,6 +90,16 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        secret -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Text,
+        email -> Text,
+        client_ip -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -203,6 +213,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     memberships,
     outbox,
+    sign_in_failures,
     topics,
     membership_topics,
     badges,

@@ -16,4 +16,5 @@ mod operations;
 mod profiles;
 mod request_errors;
 mod scans;
+mod sign_in_limits;
 mod topics;
