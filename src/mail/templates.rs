@@ -1,17 +1,19 @@
 //! The text of each email Hallway sends.
 
-use super::Outgoing;
+use super::{Outgoing, SECRET_SLOT};
 use crate::domain::Email;
 
+/// The code is the message's secret: the outbox keeps it only until the message is sent.
 pub fn sign_in_code(to: &Email, code: &str, valid_minutes: i64) -> Outgoing {
     Outgoing {
         kind: "sign_in_code",
         recipient: to.to_string(),
-        subject: format!("Your Hallway sign-in code: {code}"),
+        subject: format!("Your Hallway sign-in code: {SECRET_SLOT}"),
         body_text: format!(
-            "Your Hallway sign-in code is\n\n    {code}\n\nIt works for {valid_minutes} minutes. \
+            "Your Hallway sign-in code is\n\n    {SECRET_SLOT}\n\nIt works for {valid_minutes} minutes. \
              If you did not ask for it, ignore this email: nobody can sign in without the code.\n"
         ),
+        secret: Some(code.to_owned()),
     }
 }
 
@@ -24,6 +26,7 @@ pub fn organizer_invitation(to: &Email, event_name: &str, public_url: &str) -> O
             "You were added as an organizer of {event_name}.\n\nSign in to Hallway with this email \
              address ({to}) to manage the event: {public_url}\n"
         ),
+        secret: None,
     }
 }
 
@@ -36,5 +39,6 @@ pub fn attendee_invitation(to: &str, event_name: &str, public_url: &str) -> Outg
             "You're on the attendee list of {event_name}.\n\nSign in to Hallway with this email \
              address ({to}) to set up your profile, show your badge and meet people: {public_url}\n"
         ),
+        secret: None,
     }
 }
