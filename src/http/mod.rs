@@ -27,7 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 
-pub use extractors::{AuthUser, ClientIp, Json};
+pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use rate_limit::Buckets;
 
 /// The largest JSON body accepted, in bytes.
