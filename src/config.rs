@@ -40,6 +40,8 @@ pub struct Config {
     pub worker_poll: Duration,
     /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
     pub mail_retry_base: Duration,
+    /// How long sent mail stays in the outbox before the worker deletes it.
+    pub outbox_retention: Duration,
     /// What one account may cause: events, emails, co-organizers.
     pub quotas: Quotas,
 }
@@ -172,6 +174,10 @@ impl Config {
                 2000,
             )?),
             quotas: Quotas::from_lookup(&lookup)?,
+            outbox_retention: Duration::from_secs(
+                parse_number::<u64>(&lookup, "HALLWAY_OUTBOX_RETENTION_DAYS", 7)?
+                    .saturating_mul(24 * 3600),
+            ),
         })
     }
 }
@@ -259,6 +265,7 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert_eq!(config.mail, MailTransport::File(PathBuf::from("./outbox")));
         assert_eq!(config.jwt_secret.len(), 48);
+        assert_eq!(config.outbox_retention, Duration::from_secs(7 * 24 * 3600));
         Ok(())
     }
 

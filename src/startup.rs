@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::config::{Config, Environment};
 use crate::db::{self, Db};
+use crate::domain::auth::CodeKey;
 use crate::domain::tokens::TokenKeys;
 use crate::http;
 use crate::telemetry;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Config,
     pub keys: TokenKeys,
+    /// Hashes sign-in codes; derived from the same secret as `keys`, but a key of its own.
+    pub code_key: CodeKey,
     /// Wakes the worker when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
     /// Scans per person: 10 a second, in bursts of up to 30.
@@ -56,6 +59,7 @@ impl Application {
         let local = listener.local_addr()?;
         let state = web::Data::new(AppState {
             keys: TokenKeys::new(&config.jwt_secret),
+            code_key: CodeKey::new(&config.jwt_secret),
             db,
             config,
             outbox_wake,

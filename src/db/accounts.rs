@@ -80,9 +80,13 @@ pub fn record_sign_in(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryR
 }
 
 /// Deletes an account; its memberships, badges, connections (both sides), scans, notes and
-/// tokens go with it (foreign keys cascade).
-pub fn delete(conn: &mut DbConn, id: &str, email: &str) -> QueryResult<usize> {
-    use super::schema::email_codes;
-    diesel::delete(email_codes::table.filter(email_codes::email.eq(email))).execute(conn)?;
+/// tokens go with it (foreign keys cascade). What is keyed by its email address instead (sign-in
+/// records, mail) is the caller's to delete.
+pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(accounts::table.find(id)).execute(conn)
+}
+
+/// Whether the account exists (an access token outlives a deleted account by up to 15 minutes).
+pub fn exists(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(accounts::table.find(id))).get_result(conn)
 }

@@ -1,10 +1,40 @@
-//! Sign-in codes and refresh tokens. Both are stored hashed, never in the clear.
+//! Sign-in codes, wrong guesses and refresh tokens. Codes and tokens are stored hashed, never in
+//! the clear.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use sha2::{Digest, Sha256};
 
 use super::DbConn;
-use super::schema::{email_codes, refresh_tokens};
+use super::schema::{email_codes, refresh_tokens, sign_in_failures};
+
+/// Serializes the sign-in work of one client address and one email address until the caller's
+/// transaction ends, so that counting requests or guesses and recording one more is atomic.
+///
+/// Backend-specific: on PostgreSQL, two transaction-scoped advisory locks, always the client's
+/// first, then the email's (one order everywhere, so no two transactions wait for each other);
+/// on SQLite every write already runs alone on the writer's thread.
+pub fn lock_sign_in(conn: &mut DbConn, email: &str, client_ip: &str) -> QueryResult<()> {
+    let DbConn::Postgres(pg) = conn else { return Ok(()) };
+    for key in [lock_key("client", client_ip), lock_key("email", email)] {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(key).execute(pg)?;
+    }
+    Ok(())
+}
+
+/// A 64-bit advisory-lock key for one sign-in subject. A collision only serializes two
+/// unrelated sign-ins a little.
+fn lock_key(kind: &str, value: &str) -> i64 {
+    let digest = Sha256::new_with_prefix(b"hallway:sign-in:")
+        .chain_update(kind.as_bytes())
+        .chain_update(b":")
+        .chain_update(value.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = email_codes)]
@@ -35,16 +65,17 @@ pub fn insert_code(conn: &mut DbConn, code: &NewEmailCode<'_>) -> QueryResult<()
     diesel::insert_into(email_codes::table).values(code).execute(conn).map(drop)
 }
 
-/// Creation times of the codes requested for `email` since `since`, oldest first.
-pub fn code_times_for_email(
+/// When, and from which client address, codes were requested for `email` since `since`, oldest
+/// first.
+pub fn code_requests_for_email(
     conn: &mut DbConn,
     email: &str,
     since: NaiveDateTime,
-) -> QueryResult<Vec<NaiveDateTime>> {
+) -> QueryResult<Vec<(NaiveDateTime, String)>> {
     email_codes::table
         .filter(email_codes::email.eq(email).and(email_codes::created_at.gt(since)))
         .order(email_codes::created_at.asc())
-        .select(email_codes::created_at)
+        .select((email_codes::created_at, email_codes::client_ip))
         .load(conn)
 }
 
@@ -84,11 +115,71 @@ pub fn consume_codes(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> Quer
     .execute(conn)
 }
 
-/// Counts one more failed attempt on each of `ids`.
-pub fn add_attempt(conn: &mut DbConn, ids: &[String]) -> QueryResult<usize> {
-    diesel::update(email_codes::table.filter(email_codes::id.eq_any(ids)))
-        .set(email_codes::attempts.eq(email_codes::attempts + 1))
+/// Records one wrong guess of a code for `email` from `client_ip`.
+pub fn insert_failure(
+    conn: &mut DbConn,
+    id: &str,
+    email: &str,
+    client_ip: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sign_in_failures::table)
+        .values((
+            sign_in_failures::id.eq(id),
+            sign_in_failures::email.eq(email),
+            sign_in_failures::client_ip.eq(client_ip),
+            sign_in_failures::created_at.eq(now),
+        ))
         .execute(conn)
+        .map(drop)
+}
+
+/// When, and from which client address, wrong guesses were made for `email` since `since`, oldest
+/// first.
+pub fn failures_for_email(
+    conn: &mut DbConn,
+    email: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(NaiveDateTime, String)>> {
+    sign_in_failures::table
+        .filter(sign_in_failures::email.eq(email).and(sign_in_failures::created_at.gt(since)))
+        .order(sign_in_failures::created_at.asc())
+        .select((sign_in_failures::created_at, sign_in_failures::client_ip))
+        .load(conn)
+}
+
+/// Times of the wrong guesses made from `client_ip` since `since`, over all emails, oldest first.
+pub fn failure_times_for_ip(
+    conn: &mut DbConn,
+    client_ip: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    sign_in_failures::table
+        .filter(
+            sign_in_failures::client_ip.eq(client_ip).and(sign_in_failures::created_at.gt(since)),
+        )
+        .order(sign_in_failures::created_at.asc())
+        .select(sign_in_failures::created_at)
+        .load(conn)
+}
+
+/// Deletes the codes that expired before `before` and the wrong guesses made before it: past
+/// every window they count in, they only keep who tried to sign in where.
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    let codes = diesel::delete(email_codes::table.filter(email_codes::expires_at.lt(before)))
+        .execute(conn)?;
+    let failures =
+        diesel::delete(sign_in_failures::table.filter(sign_in_failures::created_at.lt(before)))
+            .execute(conn)?;
+    Ok(codes + failures)
+}
+
+/// Deletes every sign-in record of `email` (its account is being deleted).
+pub fn delete_for_email(conn: &mut DbConn, email: &str) -> QueryResult<()> {
+    diesel::delete(email_codes::table.filter(email_codes::email.eq(email))).execute(conn)?;
+    diesel::delete(sign_in_failures::table.filter(sign_in_failures::email.eq(email)))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -20,6 +20,8 @@ pub struct Message {
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Put into the subject and body when sending (see `mail::SECRET_SLOT`); `None` once sent.
+    pub secret: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -36,6 +38,7 @@ pub struct NewMessage<'a> {
     pub sender_id: Option<&'a str>,
     pub event_id: Option<&'a str>,
     pub priority: i32,
+    pub secret: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConn, message: &NewMessage<'_>) -> QueryResult<()> {
@@ -74,14 +77,26 @@ pub fn claim_due(
     Ok(messages)
 }
 
+/// Marks a message sent and drops its secret: what stays at rest no longer signs anyone in.
 pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(outbox::table.find(id))
         .set((
             outbox::sent_at.eq(now),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(None::<String>),
+            outbox::secret.eq(None::<String>),
         ))
         .execute(conn)
+}
+
+/// Deletes the messages sent before `before`; returns how many.
+pub fn purge_sent(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(outbox::table.filter(outbox::sent_at.lt(before))).execute(conn)
+}
+
+/// Deletes every message to `recipient`, sent or not (their account is being deleted).
+pub fn delete_for_recipient(conn: &mut DbConn, recipient: &str) -> QueryResult<usize> {
+    diesel::delete(outbox::table.filter(outbox::recipient.eq(recipient))).execute(conn)
 }
 
 pub fn mark_failed(

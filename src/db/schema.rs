@@ -95,6 +95,16 @@ diesel::table! {
         event_id -> Nullable<Text>,
         priority -> Integer,
         dead_at -> Nullable<Timestamp>,
+        secret -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Text,
+        email -> Text,
+        client_ip -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -208,6 +218,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     memberships,
     outbox,
+    sign_in_failures,
     topics,
     membership_topics,
     badges,

@@ -64,13 +64,31 @@ pub fn update_display_name(
 
 /// The account behind a valid token; `invalid_token` when it no longer exists.
 pub fn find(conn: &mut DbConn, account_id: &str) -> Result<Account> {
-    store::find(conn, account_id)?.ok_or_else(|| {
-        Error::unauthorized("invalid_token", "The account of this token no longer exists.")
-    })
+    store::find(conn, account_id)?.ok_or_else(account_gone)
 }
 
-/// Deletes the account and everything of it. An event it created passes to another of its
-/// organizers; if an event has none, the deletion is refused (`sole_organizer`).
+/// Refuses the token of a deleted account (`invalid_token`, 401).
+pub fn ensure_exists(conn: &mut DbConn, account_id: &str) -> Result<()> {
+    if store::exists(conn, account_id)? { Ok(()) } else { Err(account_gone()) }
+}
+
+/// For a lookup of the caller's own rows that found nothing (a membership): `invalid_token` when
+/// the caller's account is gone (its rows went with it), else `otherwise`. Run only on that
+/// failure path, it costs nothing when the lookup succeeds.
+pub fn gone_or(conn: &mut DbConn, account_id: &str, otherwise: Error) -> Error {
+    match ensure_exists(conn, account_id) {
+        Ok(()) => otherwise,
+        Err(error) => error,
+    }
+}
+
+fn account_gone() -> Error {
+    Error::unauthorized("invalid_token", "The account of this token no longer exists.")
+}
+
+/// Deletes the account and everything of it, its mail in the outbox and its sign-in records
+/// included. An event it created passes to another of its organizers; if an event has none, the
+/// deletion is refused (`sole_organizer`).
 pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
     let account = find(conn, account_id)?;
     for (event_id, successor) in crate::db::events::created_by(conn, account_id)? {
@@ -84,6 +102,8 @@ pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
     }
     // The people this person met learn of it by delta sync (see `db::tombstones`).
     crate::db::tombstones::bury_connections_with(conn, account_id, crate::db::now())?;
-    store::delete(conn, account_id, &account.email)?;
+    crate::db::auth::delete_for_email(conn, &account.email)?;
+    crate::db::outbox::delete_for_recipient(conn, &account.email)?;
+    store::delete(conn, account_id)?;
     Ok(())
 }

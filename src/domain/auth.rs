@@ -8,23 +8,42 @@ use sha2::{Digest, Sha256};
 
 use super::Email;
 use super::accounts;
-use super::tokens::{ACCESS_TOKEN_TTL, TokenKeys};
+use super::tokens::{ACCESS_TOKEN_TTL, CODE_HASHING, TokenKeys, derive_key};
 use crate::db::{self, DbConn, auth as store};
 use crate::error::{Error, Result};
 use crate::mail;
 
 /// How long an emailed code stays valid.
 pub const CODE_TTL: Duration = Duration::minutes(10);
-/// Wrong guesses a code survives; at this count it stops working.
-pub const MAX_CODE_ATTEMPTS: i32 = 5;
-/// The window over which code requests are counted.
-pub const CODE_REQUEST_WINDOW: Duration = Duration::minutes(15);
-/// Codes one email address may request per window.
-pub const CODES_PER_EMAIL: usize = 5;
+/// The window over which code requests and wrong guesses are counted.
+pub const WINDOW: Duration = Duration::minutes(15);
+/// Codes one client address may request for one email address per window.
+pub const CODES_PER_EMAIL_AND_CLIENT: usize = 5;
 /// Codes one client address may request per window, over all email addresses.
-pub const CODES_PER_CLIENT_IP: usize = 30;
+pub const CODES_PER_CLIENT: usize = 30;
+/// Codes one email address may be sent per window, from all client addresses together: this
+/// bounds the mail one inbox gets, and the live codes a guess can hit (see [`exchange_code`]).
+/// Above [`CODES_PER_EMAIL_AND_CLIENT`], so that one client alone cannot exhaust it for the owner.
+pub const CODES_PER_EMAIL: usize = 10;
+/// Wrong guesses one client address may make for one email address per window.
+pub const GUESSES_PER_EMAIL_AND_CLIENT: usize = 5;
+/// Wrong guesses one client address may make per window, over all email addresses.
+pub const GUESSES_PER_CLIENT: usize = 30;
+/// Wrong guesses for one email address per window from all client addresses together: bounds a
+/// guesser spread over many addresses. Above [`GUESSES_PER_EMAIL_AND_CLIENT`], so that one client
+/// alone cannot exhaust it for the owner.
+pub const GUESSES_PER_EMAIL: usize = 10;
 /// How long a refresh token (and so a signed-in device) lives without being used.
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
+
+/// The key sign-in codes are hashed with, derived from the configured secret (not the JWT key).
+pub struct CodeKey([u8; 32]);
+
+impl CodeKey {
+    pub fn new(secret: &[u8]) -> Self {
+        Self(derive_key(secret, CODE_HASHING))
+    }
+}
 
 /// What a successful sign-in or refresh hands to the client.
 #[derive(Debug)]
@@ -36,24 +55,29 @@ pub struct Session {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
-/// Records a new code for `email` and queues the email that carries it, unless `email` or
-/// `client_ip` has asked for too many codes lately. Whether an account exists is not consulted:
-/// the answer is the same either way.
+/// Records a new code for `email` and queues the email that carries it, unless `client_ip` has
+/// asked for too many codes for `email` or for all addresses, or `email` has been sent too many
+/// lately. Earlier codes stay valid. Whether an account exists is not consulted: the answer is the
+/// same either way.
 pub fn request_code(
     conn: &mut DbConn,
     email: &Email,
     client_ip: &str,
-    secret: &[u8],
+    key: &CodeKey,
 ) -> Result<()> {
+    store::lock_sign_in(conn, email.as_str(), client_ip)?;
     let now = db::now();
-    let since = now - CODE_REQUEST_WINDOW;
-    let by_email = store::code_times_for_email(conn, email.as_str(), since)?;
-    check_rate(&by_email, CODES_PER_EMAIL, now, "this email address")?;
+    let since = now - WINDOW;
+    let for_email = store::code_requests_for_email(conn, email.as_str(), since)?;
+    let (from_client, all): (Vec<_>, Vec<_>) = split_by_client(&for_email, client_ip);
+    let codes = "sign-in codes were requested";
+    check_rate(&from_client, CODES_PER_EMAIL_AND_CLIENT, now, codes, "this email address here")?;
     let by_ip = store::code_times_for_ip(conn, client_ip, since)?;
-    check_rate(&by_ip, CODES_PER_CLIENT_IP, now, "this network address")?;
+    check_rate(&by_ip, CODES_PER_CLIENT, now, codes, "this network address")?;
+    check_rate(&all, CODES_PER_EMAIL, now, codes, "this email address")?;
 
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
-    let code_hash = hash_code(secret, email, &code);
+    let code_hash = hash_code(key, email, &code);
     store::insert_code(
         conn,
         &store::NewEmailCode {
@@ -71,38 +95,70 @@ pub fn request_code(
     Ok(())
 }
 
-/// Refuses with 429 when `times` (oldest first) already holds `limit` requests in the window.
-fn check_rate(times: &[NaiveDateTime], limit: usize, now: NaiveDateTime, whom: &str) -> Result<()> {
+/// The times of `events` (oldest first) from `client_ip`, and the times of all of them.
+fn split_by_client(
+    events: &[(NaiveDateTime, String)],
+    client_ip: &str,
+) -> (Vec<NaiveDateTime>, Vec<NaiveDateTime>) {
+    let mine = events.iter().filter(|(_, ip)| ip == client_ip).map(|(at, _)| *at).collect();
+    (mine, events.iter().map(|(at, _)| *at).collect())
+}
+
+/// Refuses with 429 when `times` (oldest first) already holds `limit` events in the window.
+fn check_rate(
+    times: &[NaiveDateTime],
+    limit: usize,
+    now: NaiveDateTime,
+    what: &str,
+    whom: &str,
+) -> Result<()> {
     if times.len() < limit {
         return Ok(());
     }
-    let frees_at = times[times.len() - limit] + CODE_REQUEST_WINDOW;
+    let frees_at = times[times.len() - limit] + WINDOW;
     let retry_after = (frees_at - now).num_seconds() + 1;
     Err(Error::rate_limited(
         u64::try_from(retry_after).unwrap_or(1),
-        format!("Too many sign-in codes were requested for {whom}; try again later."),
+        format!("Too many {what} for {whom}; try again later."),
     ))
 }
 
 /// Exchanges an emailed code for a session, creating the account on first sign-in.
-/// A wrong code counts an attempt on the live codes, which must commit: see the module doc of
-/// `domain` for the `Ok(Err(..))` convention.
+///
+/// Wrong guesses are counted per email and client address, not per code: a guess is checked
+/// against every live code of `email` and counts once. A client over its budget (or an email
+/// over its own) is refused with 429 before its guess is checked. A wrong guess is recorded,
+/// which must commit: see the module doc of `domain` for the `Ok(Err(..))` convention.
 pub fn exchange_code(
     conn: &mut DbConn,
     email: &Email,
     code: &str,
+    client_ip: &str,
     keys: &TokenKeys,
-    secret: &[u8],
+    key: &CodeKey,
 ) -> Result<Result<Session>> {
+    store::lock_sign_in(conn, email.as_str(), client_ip)?;
     let now = db::now();
+    let since = now - WINDOW;
+    let failures = store::failures_for_email(conn, email.as_str(), since)?;
+    let (from_client, all) = split_by_client(&failures, client_ip);
+    let guesses = "wrong sign-in codes were tried";
+    check_rate(
+        &from_client,
+        GUESSES_PER_EMAIL_AND_CLIENT,
+        now,
+        guesses,
+        "this email address here",
+    )?;
+    let by_ip = store::failure_times_for_ip(conn, client_ip, since)?;
+    check_rate(&by_ip, GUESSES_PER_CLIENT, now, guesses, "this network address")?;
+    check_rate(&all, GUESSES_PER_EMAIL, now, guesses, "this email address")?;
+
     let codes = store::recent_codes(conn, email.as_str(), now - CODE_TTL - Duration::days(1))?;
     let unconsumed: Vec<_> = codes.iter().filter(|c| c.consumed_at.is_none()).collect();
-    let live: Vec<_> = unconsumed
-        .iter()
-        .filter(|c| c.expires_at > now && c.attempts < MAX_CODE_ATTEMPTS)
-        .collect();
-    let candidate = hash_code(secret, email, code.trim());
-    if live.iter().any(|c| constant_time_eq(c.code_hash.as_bytes(), candidate.as_bytes())) {
+    let candidate = hash_code(key, email, code.trim());
+    let live = unconsumed.iter().filter(|c| c.expires_at > now);
+    if live.clone().any(|c| constant_time_eq(c.code_hash.as_bytes(), candidate.as_bytes())) {
         if store::consume_codes(conn, email.as_str(), now)? == 0 {
             // A concurrent exchange of the same code won the race.
             return Ok(Err(invalid_code()));
@@ -111,31 +167,18 @@ pub fn exchange_code(
         crate::db::accounts::record_sign_in(conn, &account.id, now)?;
         return start_session(conn, &account.id, None, keys).map(Ok);
     }
-    if live.is_empty() {
-        let rejection = match unconsumed.first() {
-            Some(newest) if newest.attempts >= MAX_CODE_ATTEMPTS => attempts_exceeded(),
-            Some(newest) if newest.expires_at <= now => {
-                Error::bad_request("code_expired", "The code has expired: request a new one.")
-            }
-            _ => invalid_code(),
-        };
-        return Ok(Err(rejection));
-    }
-    let ids: Vec<String> = live.iter().map(|c| c.id.clone()).collect();
-    store::add_attempt(conn, &ids)?;
-    let exhausted = live.iter().all(|c| c.attempts + 1 >= MAX_CODE_ATTEMPTS);
-    Ok(Err(if exhausted { attempts_exceeded() } else { invalid_code() }))
+    store::insert_failure(conn, &db::new_id(), email.as_str(), client_ip, now)?;
+    let rejection = match unconsumed.first() {
+        Some(newest) if live.count() == 0 && newest.expires_at <= now => {
+            Error::bad_request("code_expired", "The code has expired: request a new one.")
+        }
+        _ => invalid_code(),
+    };
+    Ok(Err(rejection))
 }
 
 fn invalid_code() -> Error {
     Error::bad_request("invalid_code", "The code is not valid for this email address.")
-}
-
-fn attempts_exceeded() -> Error {
-    Error::bad_request(
-        "code_attempts_exceeded",
-        "Too many wrong codes: this code no longer works. Request a new one.",
-    )
 }
 
 /// Issues an access token and a refresh token; `family` continues a rotation chain.
@@ -202,9 +245,10 @@ pub fn logout(conn: &mut DbConn, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Codes are keyed by the server secret, so a copy of the database alone cannot brute-force them.
-fn hash_code(secret: &[u8], email: &Email, code: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+/// Codes are keyed by a key derived from the server secret, so a copy of the database alone cannot
+/// brute-force them.
+fn hash_code(key: &CodeKey, email: &Email, code: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(email.as_str().as_bytes());
     mac.update(b":");

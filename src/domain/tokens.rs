@@ -1,9 +1,11 @@
 //! Access tokens: short-lived HS256 JWTs naming the account.
 
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 use crate::error::Error;
 
@@ -23,7 +25,22 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// Signs and verifies access tokens with the configured secret.
+/// What the key that signs access tokens is derived for (see [`derive_key`]).
+pub const JWT_SIGNING: &str = "hallway/v1/access-token-signing";
+/// What the key that hashes sign-in codes is derived for (see [`derive_key`]).
+pub const CODE_HASHING: &str = "hallway/v1/sign-in-code-hashing";
+
+/// A key for one purpose, derived from the configured secret: HMAC-SHA256 keyed by the secret over
+/// the purpose's label. Each use of the secret gets its own key, so that what one use reveals (a
+/// signed token, for an attacker to brute-force) says nothing of another (the stored code hashes).
+pub fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Signs and verifies access tokens with a key derived from the configured secret.
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -31,15 +48,17 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
+    /// Keys for the configured secret; the signing key is derived from it ([`JWT_SIGNING`]).
     pub fn new(secret: &[u8]) -> Self {
+        let key = derive_key(secret, JWT_SIGNING);
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
             validation,
         }
     }
@@ -65,5 +84,41 @@ impl TokenKeys {
             ),
             Err(_) => Err(Error::unauthorized("invalid_token", "The access token is not valid.")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_purpose_gets_its_own_key_and_none_is_the_secret() {
+        let secret = b"a-secret-that-is-long-enough-for-hallway";
+        let jwt = derive_key(secret, JWT_SIGNING);
+        let codes = derive_key(secret, CODE_HASHING);
+        assert_ne!(jwt, codes);
+        assert_ne!(&jwt[..], &secret[..32]);
+        assert_eq!(jwt, derive_key(secret, JWT_SIGNING), "the same secret gives the same key");
+        assert_ne!(jwt, derive_key(b"another-secret-that-is-long-enough-too", JWT_SIGNING));
+    }
+
+    #[test]
+    fn a_token_signed_with_the_raw_secret_is_refused() {
+        let secret = b"a-secret-that-is-long-enough-for-hallway";
+        let keys = TokenKeys::new(secret);
+        let now = Utc::now();
+        let token = keys.issue("account", now).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), "account");
+        let claims = Claims {
+            sub: "account".to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iss: ISSUER.to_owned(),
+            iat: now.timestamp(),
+            exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+        };
+        let raw =
+            encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
+                .unwrap();
+        assert!(keys.verify(&raw).is_err());
     }
 }

@@ -75,7 +75,9 @@ pub(super) fn parse_email(raw: &str) -> Result<Email> {
 /// Emails a one-time sign-in code.
 ///
 /// The answer is the same whether or not an account exists for the address; the first sign-in
-/// creates the account. At most 5 codes per address and 30 per client address in 15 minutes.
+/// creates the account. Earlier codes stay valid. In any 15 minutes, one client address may ask
+/// for 5 codes for one email address and 30 over all addresses, and one email address is sent at
+/// most 10 codes whoever asks.
 #[utoipa::path(
     tag = "auth",
     request_body = EmailCodeRequest,
@@ -97,10 +99,7 @@ pub async fn request_code(
 ) -> Result<HttpResponse> {
     let email = parse_email(&body.email)?;
     let app = state.clone();
-    state
-        .db
-        .write(move |conn| auth::request_code(conn, &email, &ip.0, &app.config.jwt_secret))
-        .await?;
+    state.db.write(move |conn| auth::request_code(conn, &email, &ip.0, &app.code_key)).await?;
     state.outbox_wake.notify_one();
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "If this address can receive email, a sign-in code is on its way.".to_owned(),
@@ -109,21 +108,28 @@ pub async fn request_code(
 
 /// Exchanges an email address and its code for an access token and a refresh token.
 ///
-/// A code works once and for 10 minutes; after 5 wrong guesses it stops working.
+/// A code works once and for 10 minutes; a code is checked against every live code of the
+/// address. Wrong guesses are counted per client address and email address, not per code: in any
+/// 15 minutes, one client address may make 5 wrong guesses for one email address and 30 over all
+/// addresses, and one email address takes at most 10 wrong guesses from all clients together.
+/// Beyond that, `429` with `Retry-After`, and the code is not checked.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
     responses(
         (status = 200, description = "Signed in.", body = TokenResponse),
-        (status = 400, description = "The code is wrong (`invalid_code`), expired (`code_expired`) or dead after too many wrong guesses (`code_attempts_exceeded`); or the body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The code is wrong (`invalid_code`) or expired (`code_expired`); or the body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The email address is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes from this client address or for this email address (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before guessing again."))),
     )
 )]
 #[post("/auth/tokens")]
 pub async fn exchange_code(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse> {
     let email = parse_email(&body.email)?;
@@ -132,7 +138,7 @@ pub async fn exchange_code(
     let session = state
         .db
         .write(move |conn| {
-            auth::exchange_code(conn, &email, &code, &app.keys, &app.config.jwt_secret)
+            auth::exchange_code(conn, &email, &code, &ip.0, &app.keys, &app.code_key)
         })
         .await??;
     Ok(HttpResponse::Ok().json(TokenResponse::from(session)))

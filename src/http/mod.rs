@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 
-pub use extractors::{AuthUser, ClientIp, Json};
+pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
 pub use rate_limit::Buckets;
 

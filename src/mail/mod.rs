@@ -22,14 +22,20 @@ pub enum Priority {
     /// Sent to many at once (import invitations, digests).
     Bulk = 2,
 }
+/// Where a message's secret goes in its subject and body; the outbox stores the secret apart.
+pub const SECRET_SLOT: &str = "{{secret}}";
 
 /// A message ready to be queued.
 pub struct Outgoing {
     pub kind: &'static str,
     pub priority: Priority,
     pub recipient: String,
+    /// With [`SECRET_SLOT`] where `secret` goes, if the message has one.
     pub subject: String,
     pub body_text: String,
+    /// What must not stay at rest once the message is sent (a sign-in code): stored in its own
+    /// column, put in the slots only when the message is sent, and dropped once it is.
+    pub secret: Option<String>,
 }
 
 /// Who caused a message and in which event: what mail quotas are charged to.
@@ -59,6 +65,7 @@ impl Outgoing {
             sender_id: origin.sender_id,
             event_id: origin.event_id,
             priority: self.priority as i32,
+            secret: self.secret.as_deref(),
         }
     }
 }
@@ -67,6 +74,15 @@ impl Outgoing {
 pub fn queue(conn: &mut DbConn, message: &Outgoing, origin: Origin<'_>) -> Result<()> {
     outbox::insert(conn, &message.row(&db::new_id(), origin, db::now()))?;
     Ok(())
+}
+
+/// `text` with its secret slots filled. A message without a secret is sent as stored: only a
+/// message that has a secret was written with slots (by a template, not from people's text).
+fn fill(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) => text.replace(SECRET_SLOT, secret),
+        None => text.to_owned(),
+    }
 }
 
 enum Transport {
@@ -110,13 +126,27 @@ impl Mailer {
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(&message.subject)
+            .subject(fill(&message.subject, message.secret.as_deref()))
             .header(ContentType::TEXT_PLAIN)
-            .body(message.body_text.clone())
+            .body(fill(&message.body_text, message.secret.as_deref()))
             .map_err(|e| format!("cannot build message: {e}"))?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(email).await.map(drop).map_err(|e| e.to_string()),
             Transport::File(file) => file.send(email).await.map(drop).map_err(|e| e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_fills_its_slots_and_a_message_without_one_is_sent_as_written() {
+        assert_eq!(
+            fill("code: {{secret}}; again {{secret}}", Some("042917")),
+            "code: 042917; again 042917"
+        );
+        assert_eq!(fill("Join {{secret}} now", None), "Join {{secret}} now");
     }
 }

@@ -1,18 +1,20 @@
 //! The text of each email Hallway sends.
 
-use super::{Outgoing, Priority};
+use super::{Outgoing, Priority, SECRET_SLOT};
 use crate::domain::Email;
 
+/// The code is the message's secret: the outbox keeps it only until the message is sent.
 pub fn sign_in_code(to: &Email, code: &str, valid_minutes: i64) -> Outgoing {
     Outgoing {
         kind: "sign_in_code",
         priority: Priority::SignIn,
         recipient: to.to_string(),
-        subject: format!("Your Hallway sign-in code: {code}"),
+        subject: format!("Your Hallway sign-in code: {SECRET_SLOT}"),
         body_text: format!(
-            "Your Hallway sign-in code is\n\n    {code}\n\nIt works for {valid_minutes} minutes. \
+            "Your Hallway sign-in code is\n\n    {SECRET_SLOT}\n\nIt works for {valid_minutes} minutes. \
              If you did not ask for it, ignore this email: nobody can sign in without the code.\n"
         ),
+        secret: Some(code.to_owned()),
     }
 }
 
@@ -26,6 +28,7 @@ pub fn organizer_invitation(to: &Email, event_name: &str, public_url: &str) -> O
             "You were added as an organizer of {event_name}.\n\nSign in to Hallway with this email \
              address ({to}) to manage the event: {public_url}\n"
         ),
+        secret: None,
     }
 }
 
@@ -47,5 +50,6 @@ pub fn attendee_invitation(
              (for developers: DELETE {public_url}/v1/events/{event_id}/me). Your profile in the \
              event is then deleted, and no more mail about it is sent to you.\n"
         ),
+        secret: None,
     }
 }

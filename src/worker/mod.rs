@@ -1,11 +1,12 @@
-//! Background work: delivers the mail outbox, retrying failed messages with exponential backoff.
+//! Background work: delivers the mail outbox, retrying failed messages with exponential backoff,
+//! and purges what is no longer needed (sent mail after its retention, spent sign-in records).
 //!
 //! An SMTP outage delays mail, it never loses it: a failed message stays in the outbox with its
 //! error and is tried again later. On PostgreSQL several workers may run; each claims messages with
 //! `FOR UPDATE SKIP LOCKED` (see `db::outbox::claim_due`).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 use tokio::sync::Notify;
@@ -21,12 +22,18 @@ const BATCH: i64 = 50;
 const LEASE: TimeDelta = TimeDelta::minutes(5);
 /// The longest wait between two attempts of one message.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// The longest time between two purges; a round that sent mail purges too.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How long sign-in codes (after they expire) and wrong guesses are kept: well past every window
+/// they are counted in.
+const SIGN_IN_RECORDS_KEPT: TimeDelta = TimeDelta::days(1);
 
 pub struct Worker {
     db: Db,
     mailer: Mailer,
     poll: Duration,
     retry_base: Duration,
+    retention: TimeDelta,
     wake: Arc<Notify>,
 }
 
@@ -37,20 +44,28 @@ impl Worker {
             mailer: Mailer::from_config(config)?,
             poll: config.worker_poll,
             retry_base: config.mail_retry_base,
+            retention: TimeDelta::from_std(config.outbox_retention).unwrap_or(TimeDelta::MAX),
             wake,
         })
     }
 
     /// Delivers due mail until the task is dropped, waking early when `wake` is notified.
     pub async fn run(self) {
+        let mut last_purge: Option<Instant> = None;
         loop {
-            let wait = match self.deliver_due().await {
-                Ok(next_due) => next_due.map_or(self.poll, |due| due.min(self.poll)),
+            let (wait, sent) = match self.deliver_due().await {
+                Ok((next_due, sent)) => {
+                    (next_due.map_or(self.poll, |due| due.min(self.poll)), sent)
+                }
                 Err(error) => {
                     tracing::error!(?error, "outbox round failed");
-                    self.poll
+                    (self.poll, false)
                 }
             };
+            if sent || last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                self.purge().await;
+                last_purge = Some(Instant::now());
+            }
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
@@ -58,8 +73,10 @@ impl Worker {
         }
     }
 
-    /// Sends every message that is due; returns how long until the next one is.
-    async fn deliver_due(&self) -> Result<Option<Duration>> {
+    /// Sends every message that is due; returns how long until the next one is, and whether any
+    /// message was claimed.
+    async fn deliver_due(&self) -> Result<(Option<Duration>, bool)> {
+        let mut claimed_any = false;
         loop {
             let now = db::now();
             let claimed = self
@@ -71,12 +88,36 @@ impl Worker {
             if claimed.is_empty() {
                 break;
             }
+            claimed_any = true;
             for message in claimed {
                 self.deliver(message).await?;
             }
         }
         let next = self.db.read(|conn| outbox::next_due(conn).map_err(Into::into)).await?;
-        Ok(next.map(|due| (due - db::now()).to_std().unwrap_or(Duration::ZERO)))
+        Ok((next.map(|due| (due - db::now()).to_std().unwrap_or(Duration::ZERO)), claimed_any))
+    }
+
+    /// Deletes mail sent longer ago than the retention period, and spent sign-in records. A
+    /// failure is logged and tried again at the next purge; delivery goes on.
+    async fn purge(&self) {
+        let now = db::now();
+        let sent_before =
+            now.checked_sub_signed(self.retention).unwrap_or(chrono::NaiveDateTime::MIN);
+        let purged = self
+            .db
+            .write(move |conn| {
+                let mail = outbox::purge_sent(conn, sent_before)?;
+                let sign_in = db::auth::purge(conn, now - SIGN_IN_RECORDS_KEPT)?;
+                Ok((mail, sign_in))
+            })
+            .await;
+        match purged {
+            Ok((0, 0)) => {}
+            Ok((mail, sign_in)) => {
+                tracing::info!(mail, sign_in, "purged old outbox and sign-in rows")
+            }
+            Err(error) => tracing::error!(?error, "purge failed"),
+        }
     }
 
     async fn deliver(&self, message: outbox::Message) -> Result<()> {

@@ -200,6 +200,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         worker_poll: Duration::from_millis(500),
         mail_retry_base: Duration::from_millis(50),
         quotas: hallway::config::Quotas::default(),
+        outbox_retention: Duration::from_secs(7 * 24 * 3600),
     }
 }
 

@@ -18,5 +18,6 @@ mod quotas;
 mod request_errors;
 mod scans;
 mod security;
+mod sign_in_limits;
 mod text;
 mod topics;
