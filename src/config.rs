@@ -40,6 +40,8 @@ pub struct Config {
     pub worker_poll: Duration,
     /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
     pub mail_retry_base: Duration,
+    /// SQLite: writes that may wait for the writer; beyond, a write answers `503 overloaded`.
+    pub sqlite_write_queue: usize,
 }
 
 /// The smallest JWT secret accepted, in bytes.
@@ -113,6 +115,12 @@ impl Config {
                 "HALLWAY_MAIL_RETRY_BASE_MS",
                 2000,
             )?),
+            sqlite_write_queue: parse_number(
+                &lookup,
+                "HALLWAY_SQLITE_WRITE_QUEUE",
+                crate::db::DEFAULT_WRITE_QUEUE,
+            )?
+            .max(1),
         })
     }
 }
@@ -200,6 +208,15 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert_eq!(config.mail, MailTransport::File(PathBuf::from("./outbox")));
         assert_eq!(config.jwt_secret.len(), 48);
+        assert_eq!(config.sqlite_write_queue, 1_000);
+        Ok(())
+    }
+
+    #[test]
+    fn the_sqlite_write_queue_is_configurable() -> anyhow::Result<()> {
+        let config = Config::from_lookup(lookup(&[("HALLWAY_SQLITE_WRITE_QUEUE", "50")]))?;
+        assert_eq!(config.sqlite_write_queue, 50);
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_SQLITE_WRITE_QUEUE", "many")])).is_err());
         Ok(())
     }
 

@@ -199,6 +199,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         embedded_worker: true,
         worker_poll: Duration::from_millis(500),
         mail_retry_base: Duration::from_millis(50),
+        sqlite_write_queue: hallway::db::DEFAULT_WRITE_QUEUE,
     }
 }
 
@@ -210,12 +211,32 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, mail: MailTransport, store: MailStore) -> TestApp {
+    spawn(backend, mail, store, |_| {}).await
+}
+
+/// Starts Hallway as [`spawn_app`] does, with `configure` changing its configuration first.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let (port, store) = smtp::shared();
+    let mail = MailTransport::Smtp(format!("smtp://127.0.0.1:{port}"));
+    spawn(backend, mail, store.clone(), configure).await
+}
+
+async fn spawn(
+    backend: Backend,
+    mail: MailTransport,
+    store: MailStore,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     // The server's logs, when wanted: HALLWAY_TEST_LOG=1 cargo test -- --nocapture
     if std::env::var_os("HALLWAY_TEST_LOG").is_some() {
         hallway::telemetry::init();
     }
     let (database, url) = TestDb::create(backend);
-    let config = test_config(url, mail);
+    let mut config = test_config(url, mail);
+    configure(&mut config);
     let app = hallway::Application::build(config).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
