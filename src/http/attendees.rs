@@ -46,8 +46,13 @@ pub struct AttendeeImportJson {
 ///
 /// Each row is `created` (a new attendee, who gets a badge and one invitation email), `updated`,
 /// `unchanged` or `rejected` with its line and reason (bad email, unknown topic slug, duplicate of
-/// an earlier row…). Rejected rows never block the others; the import lands whole or not at all.
-/// Empty cells leave a field as it is. Re-importing never invites anyone twice.
+/// an earlier row…). Rejected rows never block the others. Empty cells leave a field as it is.
+/// Re-importing never invites anyone twice.
+///
+/// Rows are saved 250 at a time, each batch whole or not at all, so that other people's writes
+/// never wait for a whole file. An import is resumable: after a `5xx` answer, the batches saved
+/// before the failure stay, and sending the same file again completes the import (those rows then
+/// come back `unchanged`).
 #[utoipa::path(
     tag = "attendees",
     security(("bearer" = [])),
@@ -94,17 +99,8 @@ pub async fn import_attendees(
     let body = body::read(payload, MAX_IMPORT_BYTES).await?;
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;
-    let public_url = state.config.public_url.clone();
-    let report = state
-        .db
-        .write(move |conn| {
-            let (membership, _, _) = attendees::organizer(conn, &event_id, &user.account_id)?;
-            let event = crate::db::events::find(conn, &membership.event_id)?.ok_or_else(|| {
-                Error::not_found("event_not_found", "No event with this id is visible to you.")
-            })?;
-            import::apply(conn, &event_id, &event.name, &public_url, rows)
-        })
-        .await?;
+    let report =
+        import::run(&state.db, &event_id, &user.account_id, &state.config.public_url, rows).await?;
     if report.created > 0 {
         state.outbox_wake.notify_one();
     }
