@@ -40,6 +40,8 @@ pub struct Config {
     pub worker_poll: Duration,
     /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
     pub mail_retry_base: Duration,
+    /// SQLite: writes that may wait for the writer; beyond, a write answers `503 overloaded`.
+    pub sqlite_write_queue: usize,
     /// How long sent mail stays in the outbox before the worker deletes it.
     pub outbox_retention: Duration,
     /// What one account may cause: events, emails, co-organizers.
@@ -178,6 +180,12 @@ impl Config {
                 parse_number::<u64>(&lookup, "HALLWAY_OUTBOX_RETENTION_DAYS", 7)?
                     .saturating_mul(24 * 3600),
             ),
+            sqlite_write_queue: parse_number(
+                &lookup,
+                "HALLWAY_SQLITE_WRITE_QUEUE",
+                crate::db::DEFAULT_WRITE_QUEUE,
+            )?
+            .max(1),
         })
     }
 }
@@ -265,7 +273,16 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert_eq!(config.mail, MailTransport::File(PathBuf::from("./outbox")));
         assert_eq!(config.jwt_secret.len(), 48);
+        assert_eq!(config.sqlite_write_queue, 1_000);
         assert_eq!(config.outbox_retention, Duration::from_secs(7 * 24 * 3600));
+        Ok(())
+    }
+
+    #[test]
+    fn the_sqlite_write_queue_is_configurable() -> anyhow::Result<()> {
+        let config = Config::from_lookup(lookup(&[("HALLWAY_SQLITE_WRITE_QUEUE", "50")]))?;
+        assert_eq!(config.sqlite_write_queue, 50);
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_SQLITE_WRITE_QUEUE", "many")])).is_err());
         Ok(())
     }
 

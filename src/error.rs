@@ -121,6 +121,19 @@ impl Error {
         }
     }
 
+    /// The service cannot take the request now (503); `Retry-After`, when given, says when to
+    /// try again.
+    pub fn unavailable(
+        code: &'static str,
+        retry_after_secs: Option<u64>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            retry_after_secs: retry_after_secs.map(|s| s.max(1)),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+        }
+    }
+
     /// An unexpected failure: logged with its cause, answered with a generic 500.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {

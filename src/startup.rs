@@ -41,7 +41,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url, config.pool_size())?;
+        let db =
+            db::connect_with(&config.database_url, config.pool_size(), config.sqlite_write_queue)?;
         let migrate_db = db.clone();
         web::block(move || db::migrate(&migrate_db)).await??;
         let outbox_wake = Arc::new(Notify::new());
@@ -124,6 +125,9 @@ impl Application {
         if let Some(worker) = self.worker {
             worker.abort();
         }
+        // SQLite: the writes still queued commit before the process ends.
+        let db = self.state.db.clone();
+        web::block(move || db.stop_writes()).await?;
         result.map_err(Into::into)
     }
 }

@@ -156,6 +156,23 @@ pub fn delete(conn: &mut DbConn, membership_id: &str) -> QueryResult<usize> {
     diesel::delete(memberships::table.find(membership_id)).execute(conn)
 }
 
+/// The members of the event with these account emails.
+pub fn find_by_emails(
+    conn: &mut DbConn,
+    event_id: &str,
+    emails: &[String],
+) -> QueryResult<Vec<Member>> {
+    let mut found = Vec::new();
+    for chunk in emails.chunks(super::BATCH_ROWS) {
+        found.extend(
+            members!()
+                .filter(memberships::event_id.eq(event_id).and(accounts::email.eq_any(chunk)))
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// Every member of the event.
 pub fn all(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<Member>> {
     members!().filter(memberships::event_id.eq(event_id)).order(memberships::id.asc()).load(conn)

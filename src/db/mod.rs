@@ -149,6 +149,15 @@ pub struct Db {
 
 /// Opens a pool of `size` connections to `database_url`, failing fast when it is unreachable.
 pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
+    connect_with(database_url, size, DEFAULT_WRITE_QUEUE)
+}
+
+/// Writes that may wait for SQLite's writer by default (see [`connect_with`]).
+pub const DEFAULT_WRITE_QUEUE: usize = writer::DEFAULT_QUEUE;
+
+/// As [`connect`]; on SQLite at most `write_queue` writes wait for the writer, and more are
+/// refused with `503 overloaded`.
+pub fn connect_with(database_url: &str, size: u32, write_queue: usize) -> anyhow::Result<Db> {
     let (backend, target) = parse_url(database_url);
     let manager = Manager { backend, target };
     let pool = Pool::builder()
@@ -163,7 +172,9 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot connect to the {backend:?} database"))?;
     let writer = match backend {
         Backend::Sqlite => {
-            Some(Arc::new(writer::Writer::start(manager).context("cannot start SQLite's writer")?))
+            let writer = writer::Writer::start(manager, write_queue)
+                .context("cannot start SQLite's writer")?;
+            Some(Arc::new(writer))
         }
         Backend::Postgres => None,
     };
@@ -205,14 +216,15 @@ impl Db {
 
     /// Runs `f` in one transaction: all of its writes land, or none do. On SQLite it runs on the
     /// writer's thread, in a transaction it may share with other writes, undone alone if it fails
-    /// (see [`writer`]); on PostgreSQL in a transaction of its own on the blocking pool.
+    /// or panics (see [`writer`]); when too many writes wait already it is refused at once with
+    /// `503 overloaded`. On PostgreSQL it runs in a transaction of its own on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         if let Some(writer) = &self.writer {
-            return writer.submit(f).await.unwrap_or_else(|_| Err(writer::lost()));
+            return writer.submit(f)?.await.unwrap_or_else(|_| Err(writer::lost()));
         }
         let pool = self.pool.clone();
         actix_web::web::block(move || (*pool.get()?).transaction(f)).await?
@@ -221,6 +233,19 @@ impl Db {
     /// A connection for code that runs off the async executor (the worker, tests).
     pub fn get(&self) -> Result<PooledConnection<Manager>> {
         Ok(self.pool.get()?)
+    }
+
+    /// Whether writes can be taken: on SQLite, whether the writer's thread runs.
+    pub fn takes_writes(&self) -> bool {
+        self.writer.as_ref().is_none_or(|writer| writer.is_running())
+    }
+
+    /// SQLite: stops the writer once the writes already queued are committed; later writes, and
+    /// readiness, answer `503 database_unavailable`. For shutdown. Nothing to do on PostgreSQL.
+    pub fn stop_writes(&self) {
+        if let Some(writer) = &self.writer {
+            writer.stop();
+        }
     }
 
     /// Whether the database answers a trivial query.

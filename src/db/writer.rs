@@ -4,24 +4,30 @@
 //! write (its pages appended to the WAL). Writes are queued to this thread. It begins a
 //! transaction, runs the first write in it, then each write that queued up meanwhile in a
 //! savepoint of its own (at most [`MAX_GROUP`], for at most [`MAX_GROUP_TIME`]), commits once, and
-//! answers each. A write that fails is undone alone (the first by rolling the transaction back,
-//! the others by rolling back to their savepoint) and answered with its own error at once. If the
-//! commit fails, an error aborts the whole transaction, or a write panics, the group's other
-//! writes are lost: their callers hear [`lost`], and the connection is reopened. No write is answered as done before its commit. A
-//! lone write is committed at once.
+//! answers each. A write that fails or panics is undone alone (the first by rolling the
+//! transaction back, the others by rolling back to their savepoint) and answered with its own
+//! error at once; the others in the group still commit. If the commit fails or an error aborts
+//! the whole transaction, the group's writes are lost: their callers hear [`lost`], and the
+//! connection is reopened. No write is answered as done before its commit. A lone write is
+//! committed at once.
+//!
+//! The queue is bounded: when it is full, a new write is refused at once with `503 overloaded`
+//! and `Retry-After`, rather than waiting behind an ever longer line (and holding its memory).
 //!
 //! Keeping every write on one connection also keeps that connection's page cache warm: SQLite
 //! drops a connection's cache whenever another connection has written since it last looked.
 //! Checkpoints (copying the WAL back into the database file) run on a thread of their own.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, TrySendError};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use diesel::QueryResult;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::ManageConnection;
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, QueryResult};
 use tokio::sync::oneshot;
 
 use super::{DbConn, Manager};
@@ -29,6 +35,8 @@ use crate::error::{Error, Result};
 
 /// The most writes committed together.
 pub const MAX_GROUP: usize = 64;
+/// Writes that may wait for the writer, by default: about a tenth of a second of small writes.
+pub const DEFAULT_QUEUE: usize = 1_000;
 /// No write joins a group that has run this long: the writes in it wait for its commit.
 const MAX_GROUP_TIME: Duration = Duration::from_millis(10);
 /// The writing connection's page cache, in KiB (readers keep [`super::READER_CACHE_KIB`]).
@@ -37,47 +45,85 @@ const WRITER_CACHE_KIB: u32 = 4096;
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// The WAL size, in pages, at which the writer checkpoints by itself (SQLite's default is 1,000).
 const BACKSTOP_CHECKPOINT_PAGES: u32 = 4_000;
+/// What a refused write's caller is told to wait, in seconds.
+const RETRY_AFTER_SECS: u64 = 1;
 
 /// Answers a write's caller. Dropped unanswered when the group is rolled back: the caller then
 /// hears [`lost`].
 type Answer = Box<dyn FnOnce() + Send>;
 /// A write: run bare (`false`: the group's first, undone by rolling the transaction back) or in
-/// a savepoint (`true`). Gives back whether it succeeded, and its answer.
+/// a savepoint (`true`, undone alone). Gives back whether it succeeded, and its answer.
 type Job = Box<dyn FnOnce(&mut DbConn, bool) -> (bool, Answer) + Send>;
 
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    /// `None` once [`Writer::stop`] was called.
+    jobs: Mutex<Option<mpsc::SyncSender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Writer {
-    /// Opens the writing connection and starts its thread. The thread ends when the last
-    /// [`Writer`] handle is dropped.
-    pub fn start(manager: Manager) -> anyhow::Result<Self> {
+    /// Opens the writing connection and starts its thread, which takes at most `queue` waiting
+    /// writes. The thread ends when the last [`Writer`] handle is dropped, or at [`Writer::stop`].
+    pub fn start(manager: Manager, queue: usize) -> anyhow::Result<Self> {
         let conn = open(&manager)?;
         let mut checkpointer = manager.connect()?;
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, waiting) = mpsc::sync_channel::<Job>(queue.max(1));
         let (commits, committed) = mpsc::sync_channel::<()>(1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run(&manager, conn, &queue, &commits))?;
+            .spawn(move || run(&manager, conn, &waiting, &commits))?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
             .spawn(move || checkpoint(&mut checkpointer, &committed))?;
-        Ok(Self { jobs })
+        Ok(Self { jobs: Mutex::new(Some(jobs)), thread: Mutex::new(Some(thread)) })
     }
 
     /// Queues `f`; the receiver gets its result once its group is committed (or has failed).
-    pub fn submit<T, F>(&self, f: F) -> oneshot::Receiver<Result<T>>
+    /// Refused at once when the queue is full (`overloaded`) or the writer is gone.
+    pub fn submit<T, F>(&self, f: F) -> Result<oneshot::Receiver<Result<T>>>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let (job, answer) = job(f);
-        // If the thread is gone, `job` is dropped with the error: the caller hears of it through
-        // the receiver.
-        let _ = self.jobs.send(job);
-        answer
+        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(jobs) = jobs.as_ref() else { return Err(stopped()) };
+        match jobs.try_send(job) {
+            Ok(()) => Ok(answer),
+            Err(TrySendError::Full(_)) => Err(Error::unavailable(
+                "overloaded",
+                Some(RETRY_AFTER_SECS),
+                "Too many writes are waiting; try again shortly.",
+            )),
+            Err(TrySendError::Disconnected(_)) => Err(stopped()),
+        }
     }
+
+    /// Whether the writer's thread still takes writes.
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Stops taking writes, and waits until the writes already queued are committed and the
+    /// thread has ended (at shutdown, so that no accepted write is cut off).
+    pub fn stop(&self) {
+        drop(self.jobs.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("SQLite's writer thread had panicked");
+        }
+    }
+}
+
+/// What a caller hears when the writer is gone: readiness fails too (see [`Writer::is_running`]).
+fn stopped() -> Error {
+    Error::unavailable("database_unavailable", None, "The database takes no writes now.")
 }
 
 fn job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T>>)
@@ -87,7 +133,7 @@ where
 {
     let (reply, answer) = oneshot::channel();
     let job: Job = Box::new(move |conn: &mut DbConn, savepoint: bool| {
-        let outcome = if savepoint { conn.transaction(f) } else { f(conn) };
+        let outcome = if savepoint { in_savepoint(conn, f) } else { guarded(conn, f) };
         let succeeded = outcome.is_ok();
         let answer: Answer = Box::new(move || {
             // The caller may have gone (a client that hung up); the write stands all the same.
@@ -96,6 +142,28 @@ where
         (succeeded, answer)
     });
     (job, answer)
+}
+
+/// Runs `f`; a panic becomes an error for its caller alone. Transactions that `f` opened and the
+/// panic left open are closed by whoever undoes the write ([`unwind_to`]).
+fn guarded<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| {
+        tracing::error!("a write panicked; it alone is undone");
+        Err(Error::internal(anyhow::anyhow!("the write panicked")))
+    })
+}
+
+/// Runs `f` in a savepoint: released when `f` succeeds, rolled back to when it fails or panics.
+fn in_savepoint<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::begin_transaction(sqlite(
+        conn,
+    ))?;
+    let outcome = guarded(conn, f).and_then(|value| Ok(commit(conn).map(|()| value)?));
+    if outcome.is_err() {
+        // Should this fail, the group finds its transaction broken and is lost as a whole.
+        let _ = unwind_to(conn, 1);
+    }
+    outcome
 }
 
 /// Opens the writing connection. Its page cache keeps the pages every write walks (the indexes'
@@ -149,6 +217,7 @@ fn run(
         }
         let Some(conn) = slot.as_mut() else { continue };
         let started = Instant::now();
+        // Writes catch their own panics; this is a backstop for the writer's own code.
         match catch_unwind(AssertUnwindSafe(|| commit_group(conn, first, queue, started))) {
             Ok(Ok(true)) => {
                 // Full: a checkpoint is due already.
@@ -160,7 +229,7 @@ fn run(
                 slot = None;
             }
             Err(_) => {
-                tracing::error!("a write panicked; its group was lost");
+                tracing::error!("the writer panicked; its group was lost");
                 slot = None;
             }
         }
@@ -182,7 +251,7 @@ fn commit_group(
     let (succeeded, answer) = first(conn, false);
     if !succeeded {
         answer();
-        rollback(conn)?;
+        unwind_to(conn, 0)?;
         return Ok(false);
     }
     let mut answers = vec![answer];
@@ -202,13 +271,27 @@ fn commit_group(
     Ok(true)
 }
 
-fn still_open(conn: &mut DbConn) -> QueryResult<()> {
+/// How many transactions and savepoints are open (an error when diesel lost track).
+fn depth(conn: &mut DbConn) -> QueryResult<u32> {
     let depth =
         AnsiTransactionManager::transaction_manager_status_mut(sqlite(conn)).transaction_depth()?;
-    match depth {
-        Some(depth) if depth.get() == 1 => Ok(()),
+    Ok(depth.map_or(0, std::num::NonZeroU32::get))
+}
+
+fn still_open(conn: &mut DbConn) -> QueryResult<()> {
+    match depth(conn)? {
+        1 => Ok(()),
         _ => Err(diesel::result::Error::NotInTransaction),
     }
+}
+
+/// Rolls back savepoints (and at `0` the transaction) until `depth` are left open: a write that
+/// failed or panicked may have left its own nested transactions open.
+fn unwind_to(conn: &mut DbConn, target: u32) -> QueryResult<()> {
+    while depth(conn)? > target {
+        rollback(conn)?;
+    }
+    Ok(())
 }
 
 fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
@@ -226,12 +309,14 @@ fn begin(conn: &mut DbConn) -> QueryResult<()> {
     AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")
 }
 
+/// Commits the transaction, or releases the innermost savepoint.
 fn commit(conn: &mut DbConn) -> QueryResult<()> {
     <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(
         conn,
     ))
 }
 
+/// Rolls the transaction back, or rolls back to the innermost savepoint.
 fn rollback(conn: &mut DbConn) -> QueryResult<()> {
     <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(sqlite(
         conn,
@@ -240,8 +325,8 @@ fn rollback(conn: &mut DbConn) -> QueryResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use diesel::RunQueryDsl;
     use diesel::sql_types::BigInt;
+    use diesel::{Connection, RunQueryDsl};
 
     use super::*;
 
@@ -354,21 +439,97 @@ mod tests {
         assert_eq!(rows(&db.manager).len(), MAX_GROUP);
     }
 
+    /// Inserts `n`, then `n + 1` in a nested transaction, then panics inside it.
+    fn insert_then_panic(n: i64) -> impl FnOnce(&mut DbConn) -> Result<i64> + Send {
+        move |conn| {
+            insert(n, false)(conn)?;
+            conn.transaction(|conn| -> Result<i64> {
+                insert(n + 1, false)(conn)?;
+                panic!("a bug in write {n}")
+            })
+        }
+    }
+
     #[test]
-    fn a_panicking_write_loses_its_group_and_the_writer_goes_on() {
+    fn a_panicking_write_in_a_group_is_undone_alone_and_the_others_commit() {
         let db = database();
-        let writer = Writer::start(db.manager.clone()).unwrap();
-        let panicked = writer.submit(|_conn| -> Result<()> { panic!("a bug in a write") });
-        assert!(panicked.blocking_recv().is_err(), "the caller hears of the failure");
-        let after = writer.submit(insert(7, false)).blocking_recv().unwrap().unwrap();
+        let mut conn = db.manager.connect().unwrap();
+        let (jobs, waiting) = mpsc::channel();
+        let mut first = queue(&jobs, insert(1, false));
+        let mut panicked = queue(&jobs, insert_then_panic(2));
+        let mut last = queue(&jobs, insert(4, false));
+        let first_job = waiting.try_recv().unwrap();
+        // Printing the panic may take longer than a group may last: the clock starts later here.
+        let started = Instant::now() + Duration::from_secs(60);
+        assert!(commit_group(&mut conn, first_job, &waiting, started).unwrap());
+        assert_eq!(first.try_recv().unwrap().unwrap(), 1);
+        assert_eq!(panicked.try_recv().unwrap().unwrap_err().code(), "internal");
+        assert_eq!(last.try_recv().unwrap().unwrap(), 4);
+        assert_eq!(rows(&db.manager), vec![1, 4]);
+    }
+
+    #[test]
+    fn a_panicking_first_write_is_rolled_back_and_the_writer_goes_on() {
+        let db = database();
+        let writer = Writer::start(db.manager.clone(), DEFAULT_QUEUE).unwrap();
+        let panicked = writer.submit(insert_then_panic(1)).unwrap().blocking_recv().unwrap();
+        assert_eq!(panicked.unwrap_err().code(), "internal", "the caller hears of the failure");
+        let after = writer.submit(insert(7, false)).unwrap().blocking_recv().unwrap().unwrap();
         assert_eq!(after, 7);
         assert_eq!(rows(&db.manager), vec![7]);
+        assert!(writer.is_running());
+    }
+
+    #[test]
+    fn a_full_queue_refuses_a_write_at_once_and_the_queued_ones_still_commit() {
+        let db = database();
+        let writer = Writer::start(db.manager.clone(), 2).unwrap();
+        let (started, has_started) = mpsc::channel();
+        let (release, gate) = mpsc::channel::<()>();
+        // Holds the writer until released, so that the next writes can only queue.
+        let blocker = writer
+            .submit(move |conn| {
+                started.send(()).unwrap();
+                gate.recv().unwrap();
+                insert(1, false)(conn)
+            })
+            .unwrap();
+        has_started.recv().unwrap();
+        let queued: Vec<_> = (2..=3).map(|n| writer.submit(insert(n, false)).unwrap()).collect();
+        let refused = writer.submit(insert(4, false)).unwrap_err();
+        assert_eq!(refused.code(), "overloaded");
+        assert_eq!(
+            actix_web::ResponseError::status_code(&refused),
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        let response = actix_web::ResponseError::error_response(&refused);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "1");
+
+        release.send(()).unwrap();
+        assert_eq!(blocker.blocking_recv().unwrap().unwrap(), 1);
+        for (n, answer) in (2..).zip(queued) {
+            assert_eq!(answer.blocking_recv().unwrap().unwrap(), n);
+        }
+        assert_eq!(rows(&db.manager), vec![1, 2, 3], "the refused write never ran");
+    }
+
+    #[test]
+    fn a_stopped_writer_commits_what_was_queued_and_refuses_the_rest() {
+        let db = database();
+        let writer = Writer::start(db.manager.clone(), DEFAULT_QUEUE).unwrap();
+        let queued = writer.submit(insert(1, false)).unwrap();
+        assert!(writer.is_running());
+        writer.stop();
+        assert!(!writer.is_running());
+        assert_eq!(queued.blocking_recv().unwrap().unwrap(), 1);
+        assert_eq!(writer.submit(insert(2, false)).unwrap_err().code(), "database_unavailable");
+        assert_eq!(rows(&db.manager), vec![1]);
     }
 
     #[test]
     fn the_wal_is_checkpointed_off_the_writer() {
         let db = database();
-        let writer = Writer::start(db.manager.clone()).unwrap();
+        let writer = Writer::start(db.manager.clone(), DEFAULT_QUEUE).unwrap();
         let size = || std::fs::metadata(&db.path).unwrap().len();
         let before = size();
         writer
@@ -378,6 +539,7 @@ mod tests {
                 }
                 Ok(())
             })
+            .unwrap()
             .blocking_recv()
             .unwrap()
             .unwrap();

@@ -46,8 +46,13 @@ pub struct AttendeeImportJson {
 ///
 /// Each row is `created` (a new attendee, who gets a badge and one invitation email), `updated`,
 /// `unchanged` or `rejected` with its line and reason (bad email, unknown topic slug, duplicate of
-/// an earlier row…). Rejected rows never block the others; the import lands whole or not at all.
-/// Empty cells leave a field as it is. Re-importing never invites anyone twice.
+/// an earlier row…). Rejected rows never block the others. Empty cells leave a field as it is.
+/// Re-importing never invites anyone twice.
+///
+/// Rows are saved 250 at a time, each batch whole or not at all, so that other people's writes
+/// never wait for a whole file. An import is resumable: after a `5xx` answer, the batches saved
+/// before the failure stay, and sending the same file again completes the import (those rows then
+/// come back `unchanged`).
 #[utoipa::path(
     tag = "attendees",
     security(("bearer" = [])),
@@ -65,7 +70,7 @@ pub struct AttendeeImportJson {
         (status = 413, description = "The body is over 10 MiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is neither `text/csv` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file is empty (`empty_import`), has over 10,000 rows (`too_many_rows`), an unknown or missing column (`invalid_csv_header`), or cannot be read as CSV (`invalid_csv`).", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The invitations would overdraw the organizer's or the event's mail quota of 24 hours (`quota_exceeded`); nothing was imported. `Retry-After` says when enough is free.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The invitations would overdraw the organizer's or the event's mail quota of 24 hours (`quota_exceeded`); `Retry-After` says when enough is free. Refused before anything is written, unless a concurrent import spent the quota meanwhile (then the chunks saved stay: send the file again later).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events/{event_id}/attendee-imports")]
@@ -95,24 +100,15 @@ pub async fn import_attendees(
     let body = body::read(payload, MAX_IMPORT_BYTES).await?;
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;
-    let public_url = state.config.public_url.clone();
-    let quotas = state.config.quotas;
-    let report = state
-        .db
-        .write(move |conn| {
-            let (membership, _, _) = attendees::organizer(conn, &event_id, &user.account_id)?;
-            let event = crate::db::events::find(conn, &membership.event_id)?.ok_or_else(|| {
-                Error::not_found("event_not_found", "No event with this id is visible to you.")
-            })?;
-            let inviter = import::Inviter {
-                organizer_id: &user.account_id,
-                event_name: &event.name,
-                public_url: &public_url,
-                quotas: &quotas,
-            };
-            import::apply(conn, &event_id, &inviter, rows)
-        })
-        .await?;
+    let report = import::run(
+        &state.db,
+        &event_id,
+        &user.account_id,
+        &state.config.public_url,
+        state.config.quotas,
+        rows,
+    )
+    .await?;
     if report.created > 0 {
         state.outbox_wake.notify_one();
     }

@@ -42,7 +42,9 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         description = "The backend of conference networking apps: badge exchange, conversation starters, \
                        follow-ups and introductions.\n\nErrors are RFC 9457 `application/problem+json` documents \
                        with a stable `code`. Times are RFC 3339 in UTC. Lists use cursor pagination \
-                       (`limit`, `cursor` → `next_cursor`).",
+                       (`limit`, `cursor` → `next_cursor`).\n\nOn SQLite \
+                       every write goes through one writer with a bounded queue: when it is full, a write \
+                       answers `503` with code `overloaded` and `Retry-After`; send it again then.",
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),
@@ -131,7 +133,45 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
 
 /// The OpenAPI document, generated from [`routes`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new().into_utoipa_app().openapi(openapi_base()).configure(routes).split_for_parts().1
+    let mut api =
+        App::new().into_utoipa_app().openapi(openapi_base()).configure(routes).split_for_parts().1;
+    document_write_refusals(&mut api);
+    api
+}
+
+/// On SQLite any write can be refused with 503 (see `db::writer`): every POST, PUT, PATCH and
+/// DELETE lists that answer, in one place rather than in each route's annotations.
+fn document_write_refusals(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+
+    let refused = ResponseBuilder::new()
+        .description(
+            "SQLite only: too many writes are waiting (`overloaded`; see `Retry-After`), or the \
+             database takes no writes (`database_unavailable`).",
+        )
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(u64::schema()))
+                .description(Some("Seconds to wait (with `overloaded`)."))
+                .build(),
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+        )
+        .build();
+    for item in api.paths.paths.values_mut() {
+        let writes = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in writes.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("503".to_owned())
+                .or_insert_with(|| refused.clone().into());
+        }
+    }
 }
 
 /// The document's parts that do not come from routes: info, tags, security schemes.

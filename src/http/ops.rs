@@ -20,23 +20,26 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database answers.
+/// The database answers, and on SQLite its writer takes writes.
 #[utoipa::path(
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers.", body = Health),
-        (status = 503, description = "The database does not answer (`database_unavailable`).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The database answers and takes writes.", body = Health),
+        (status = 503, description = "The database does not answer, or (SQLite) its writer has stopped (`database_unavailable`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
+    if !state.db.takes_writes() {
+        return Err(Error::unavailable(
+            "database_unavailable",
+            None,
+            "The database takes no writes: SQLite's writer has stopped.",
+        ));
+    }
     if state.db.ping().await {
         Ok(HttpResponse::Ok().json(Health { status: "ok" }))
     } else {
-        Err(Error::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "The database does not answer.",
-        ))
+        Err(Error::unavailable("database_unavailable", None, "The database does not answer."))
     }
 }

@@ -201,6 +201,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         mail_retry_base: Duration::from_millis(50),
         quotas: hallway::config::Quotas::default(),
         outbox_retention: Duration::from_secs(7 * 24 * 3600),
+        sqlite_write_queue: hallway::db::DEFAULT_WRITE_QUEUE,
     }
 }
 
@@ -212,21 +213,24 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, mail: MailTransport, store: MailStore) -> TestApp {
-    spawn_configured(backend, mail, store, |_| {}).await
+    spawn(backend, mail, store, |_| {}).await
 }
 
-/// Starts Hallway as [`spawn_app`] does, with `edit` applied to its configuration.
-pub async fn spawn_app_configured(backend: Backend, edit: impl FnOnce(&mut Config)) -> TestApp {
+/// Starts Hallway as [`spawn_app`] does, with `configure` changing its configuration first.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let (port, store) = smtp::shared();
     let mail = MailTransport::Smtp(format!("smtp://127.0.0.1:{port}"));
-    spawn_configured(backend, mail, store.clone(), edit).await
+    spawn(backend, mail, store.clone(), configure).await
 }
 
-async fn spawn_configured(
+async fn spawn(
     backend: Backend,
     mail: MailTransport,
     store: MailStore,
-    edit: impl FnOnce(&mut Config),
+    configure: impl FnOnce(&mut Config),
 ) -> TestApp {
     // The server's logs, when wanted: HALLWAY_TEST_LOG=1 cargo test -- --nocapture
     if std::env::var_os("HALLWAY_TEST_LOG").is_some() {
@@ -234,7 +238,7 @@ async fn spawn_configured(
     }
     let (database, url) = TestDb::create(backend);
     let mut config = test_config(url, mail);
-    edit(&mut config);
+    configure(&mut config);
     let app = hallway::Application::build(config).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();

@@ -1,8 +1,12 @@
 //! Attendee import from CSV and JSON: per-row results, idempotent by email, one invitation each.
 
+use std::cell::Cell;
+use std::time::Duration;
+
 use awc::http::{Method, StatusCode};
 use diesel::prelude::*;
 use hallway::db::schema::{accounts, memberships, outbox};
+use hallway::domain::import::CHUNK_ROWS;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -13,7 +17,8 @@ both_backends!(
     bad_rows_are_rejected_with_line_and_reason_and_never_block_good_ones,
     a_bad_file_is_refused_whole_and_imports_nothing,
     a_json_import_reports_each_item,
-    a_failure_mid_import_leaves_no_partial_row,
+    an_import_that_fails_part_way_keeps_its_saved_chunks_and_completes_when_sent_again,
+    a_scan_during_a_large_import_is_answered_before_the_import_ends,
     attendees_and_other_events_organizers_cannot_import,
 );
 
@@ -230,22 +235,100 @@ async fn a_json_import_reports_each_item(backend: Backend) {
     assert_eq!(reasons(&report.body), ["`topics` must be an array of topic slugs", "has no email"]);
 }
 
-async fn a_failure_mid_import_leaves_no_partial_row(backend: Backend) {
+/// Makes inserting the account of `email` fail, as a full disk or a bug would part-way.
+fn refuse_account(app: &TestApp, backend: Backend, email: &str) {
+    let statements = match backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_account BEFORE INSERT ON accounts WHEN NEW.email = '{email}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_account() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.email = '{email}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                 RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_account BEFORE INSERT ON accounts FOR EACH ROW \
+             EXECUTE FUNCTION refuse_account()"
+                .to_owned(),
+        ],
+    };
+    for statement in statements {
+        app.query(|conn| diesel::sql_query(&statement).execute(conn));
+    }
+}
+
+async fn an_import_that_fails_part_way_keeps_its_saved_chunks_and_completes_when_sent_again(
+    backend: Backend,
+) {
     let app = spawn_app(backend).await;
     let (org, event) = app.organizer_with_event().await;
-    let before = counts(&app, &event);
-    // Make the import fail after it has written accounts and memberships: badges cannot be stored.
-    app.query(|conn| diesel::sql_query("DROP TABLE badges").execute(conn));
+    let (members, accounts, invitations) = counts(&app, &event);
+    let emails: Vec<String> = (0..2 * CHUNK_ROWS + 10).map(|_| unique_email("p")).collect();
+    let csv = format!("email\n{}\n", emails.join("\n"));
+    // The second chunk fails at one of its rows.
+    refuse_account(&app, backend, &emails[CHUNK_ROWS + 5]);
 
-    let csv = format!("email\n{}\n{}\n", unique_email("a"), unique_email("b"));
-    let response = app.import_csv(&org, &event, csv.as_bytes()).await;
-    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(response.problem_code(), "internal");
-    assert!(
-        !response.body["detail"].as_str().unwrap().contains("badges"),
-        "no SQL in error bodies"
+    let failed = app.import_csv(&org, &event, csv.as_bytes()).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(failed.problem_code(), "internal");
+    assert!(!failed.body["detail"].as_str().unwrap().contains("refused"), "no SQL in error bodies");
+    let saved = i64::try_from(CHUNK_ROWS).unwrap();
+    assert_eq!(
+        counts(&app, &event),
+        (members + saved, accounts + saved, invitations + saved),
+        "the first chunk stays, whole; nothing of the failed chunk or after it"
     );
-    assert_eq!(counts(&app, &event), before, "nothing of the failed import remains");
+
+    let drop_trigger = match backend {
+        Backend::Sqlite => "DROP TRIGGER refuse_account",
+        Backend::Postgres => "DROP TRIGGER refuse_account ON accounts",
+    };
+    app.query(|conn| diesel::sql_query(drop_trigger).execute(conn));
+    let again = app.import_csv(&org, &event, csv.as_bytes()).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["created"].as_u64(), Some(CHUNK_ROWS as u64 + 10));
+    assert_eq!(again.body["unchanged"].as_u64(), Some(CHUNK_ROWS as u64));
+    let total = i64::try_from(emails.len()).unwrap();
+    assert_eq!(
+        counts(&app, &event),
+        (members + total, accounts + total, invitations + total),
+        "everyone imported and invited once"
+    );
+}
+
+async fn a_scan_during_a_large_import_is_answered_before_the_import_ends(backend: Backend) {
+    const ROWS: usize = 5_000;
+    let app = spawn_app(backend).await;
+    let (org, event, ada, bob) = app.event_with_two().await;
+    let bob_code = app.badge_code(&bob, &event).await;
+    let members_before = counts(&app, &event).0;
+    let mut csv = String::from("email,name\n");
+    for n in 0..ROWS {
+        csv.push_str(&format!("{},Person {n}\n", unique_email("crowd")));
+    }
+
+    let import_done = Cell::new(false);
+    let import = async {
+        let report = app.import_csv(&org, &event, csv.as_bytes()).await;
+        import_done.set(true);
+        report
+    };
+    let scan = async {
+        // Once the import's first rows are saved, the import is being written: scan then.
+        while counts(&app, &event).0 == members_before {
+            assert!(!import_done.get(), "the import ended before any of its rows was seen");
+            actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+        }
+        let scan = app.scan(&ada, &event, &bob_code).await;
+        (scan, import_done.get())
+    };
+    let (report, (scan, import_had_ended)) = futures_util::future::join(import, scan).await;
+
+    assert_eq!(scan.status, StatusCode::CREATED, "{}", scan.body);
+    assert!(!import_had_ended, "the scan waited for the whole import");
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.body["created"].as_u64(), Some(ROWS as u64));
 }
 
 async fn attendees_and_other_events_organizers_cannot_import(backend: Backend) {
