@@ -19,13 +19,15 @@ pub mod topics;
 mod writer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
+use diesel::connection::TransactionManager;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -87,6 +89,17 @@ pub fn parse_url(url: &str) -> (Backend, String) {
 pub struct Manager {
     backend: Backend,
     target: String,
+    /// When (Unix seconds) a connection was last found closed by the server; 0: never.
+    broken_seen: Arc<AtomicI64>,
+}
+
+/// After a connection is found closed by the server, for this long, reads check each connection
+/// before use: the others in the pool most likely died with it (a database restart).
+const SUSPECT_FOR_SECS: i64 = 30;
+
+/// Whether a connection was found closed by the server less than [`SUSPECT_FOR_SECS`] ago.
+fn suspect(broken_seen: &AtomicI64) -> bool {
+    Utc::now().timestamp() - broken_seen.load(Ordering::Relaxed) < SUSPECT_FOR_SECS
 }
 
 impl ManageConnection for Manager {
@@ -132,8 +145,20 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// diesel's own rule (its r2d2 `ConnectionManager`): a connection given back while its thread
+    /// panics may still be inside a transaction that nobody will finish (on PostgreSQL every later
+    /// write on it would run in a savepoint of that transaction and never commit), and one whose
+    /// transaction manager is broken or open (diesel marks it so when the server closed the
+    /// connection) must not serve again. r2d2 drops such a connection and opens a new one.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        if std::thread::panicking() {
+            return true;
+        }
+        let broken = conn.is_broken();
+        if broken {
+            self.broken_seen.store(Utc::now().timestamp(), Ordering::Relaxed);
+        }
+        broken
     }
 }
 
@@ -145,12 +170,15 @@ pub struct Db {
     /// SQLite: the one connection that writes, on its own thread, committing writes in groups
     /// (see [`writer`]). PostgreSQL writes on the pool.
     writer: Option<Arc<writer::Writer>>,
+    /// Shared with the pool's manager: see [`checked`].
+    broken_seen: Arc<AtomicI64>,
 }
 
 /// Opens a pool of `size` connections to `database_url`, failing fast when it is unreachable.
 pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
     let (backend, target) = parse_url(database_url);
-    let manager = Manager { backend, target };
+    let broken_seen = Arc::new(AtomicI64::new(0));
+    let manager = Manager { backend, target, broken_seen: broken_seen.clone() };
     let pool = Pool::builder()
         .max_size(size.max(1))
         // Every connection is opened at start, not under load: a new SQLite connection sets its
@@ -167,7 +195,7 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
         }
         Backend::Postgres => None,
     };
-    Ok(Db { pool, backend, writer })
+    Ok(Db { pool, backend, writer, broken_seen })
 }
 
 /// Applies the pending migrations of the pool's backend.
@@ -195,9 +223,9 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, broken_seen) = (self.pool.clone(), self.broken_seen.clone());
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = checked(&pool, &broken_seen)?;
             f(&mut conn)
         })
         .await?
@@ -215,7 +243,22 @@ impl Db {
             return writer.submit(f).await.unwrap_or_else(|_| Err(writer::lost()));
         }
         let pool = self.pool.clone();
-        actix_web::web::block(move || (*pool.get()?).transaction(f)).await?
+        actix_web::web::block(move || {
+            let mut conn = begun(&pool)?;
+            // What `Connection::transaction` does once the transaction is open.
+            type Tm = <DbConn as Connection>::TransactionManager;
+            match f(&mut conn) {
+                Ok(value) => {
+                    Tm::commit_transaction(&mut *conn)?;
+                    Ok(value)
+                }
+                Err(error) => match Tm::rollback_transaction(&mut *conn) {
+                    Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                    Err(rollback) => Err(rollback.into()),
+                },
+            }
+        })
+        .await?
     }
 
     /// A connection for code that runs off the async executor (the worker, tests).
@@ -226,6 +269,46 @@ impl Db {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await.is_ok()
+    }
+}
+
+/// A pooled connection with a transaction begun on it. A connection that the server closed while
+/// it sat in the pool (a restart, a killed backend) fails at `BEGIN`, before anything was written,
+/// and diesel marks it broken: it is dropped (see [`Manager::has_broken`]) and the next one tried,
+/// so a write after a database restart does not fail for each dead connection in the pool.
+fn begun(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
+    let mut tries = pool.max_size();
+    loop {
+        let mut conn = pool.get()?;
+        match <DbConn as Connection>::TransactionManager::begin_transaction(&mut *conn) {
+            Ok(()) => return Ok(conn),
+            Err(error) if tries > 0 && conn.is_broken() => {
+                tracing::warn!(%error, "dropping a database connection that the server closed");
+                tries -= 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// A pooled connection for a read. Connections are not tested on check-out (r2d2's `SELECT 1`
+/// costs a round trip per request), except for a while after one was found closed by the server:
+/// then the pool's other idle connections are likely dead too, and each is tested first, so that
+/// only the request that found the first dead connection fails.
+fn checked(pool: &Pool<Manager>, broken_seen: &AtomicI64) -> Result<PooledConnection<Manager>> {
+    let mut tries = pool.max_size();
+    loop {
+        let mut conn = pool.get()?;
+        if tries == 0 || !suspect(broken_seen) {
+            return Ok(conn);
+        }
+        match conn.batch_execute("SELECT 1") {
+            Err(error) if conn.is_broken() => {
+                tracing::warn!(%error, "dropping a database connection that the server closed");
+                tries -= 1;
+            }
+            _ => return Ok(conn),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod events;
 mod imports;
 mod mail;
 mod operations;
+mod pool;
 mod profiles;
 mod request_errors;
 mod scans;
