@@ -341,6 +341,17 @@ fn connect(
         .filter(|c| !created.contains(c.id.as_str()) && !touched.iter().any(|(t, ..)| *t == c.id))
         .collect();
     late.sort_by(|a, b| a.id.cmp(&b.id));
+    // The scanner's own side was inserted by the other person's scan of them at the same moment:
+    // that scan made the connection (`created`), this one adds a meeting to it.
+    let raced: HashSet<&str> =
+        late.iter().filter(|c| c.owner_id == scanner_id).map(|c| c.other_id.as_str()).collect();
+    for (index, _, target) in fresh {
+        if target.as_deref().is_some_and(|t| raced.contains(t))
+            && results[*index].status == ScanStatus::Created
+        {
+            results[*index].status = ScanStatus::AlreadyConnected;
+        }
+    }
     for connection in &late {
         let target = if connection.owner_id == scanner_id {
             &connection.other_id

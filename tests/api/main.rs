@@ -15,6 +15,7 @@ mod mail;
 mod operations;
 mod pool;
 mod profiles;
+mod races;
 mod request_errors;
 mod scans;
 mod topics;
