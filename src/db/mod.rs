@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod attendees;
 pub mod auth;
 pub mod badges;
+pub mod changes;
 pub mod connections;
 pub mod events;
 pub mod outbox;
@@ -89,17 +90,19 @@ pub fn parse_url(url: &str) -> (Backend, String) {
 pub struct Manager {
     backend: Backend,
     target: String,
-    /// When (Unix seconds) a connection was last found closed by the server; 0: never.
-    broken_seen: Arc<AtomicI64>,
 }
+
+/// When (Unix seconds) a pooled connection was last found closed by the server; 0: never.
+/// Process-wide: a process talks to one database (tests aside, where it costs a `SELECT 1`).
+static BROKEN_SEEN: AtomicI64 = AtomicI64::new(0);
 
 /// After a connection is found closed by the server, for this long, reads check each connection
 /// before use: the others in the pool most likely died with it (a database restart).
 const SUSPECT_FOR_SECS: i64 = 30;
 
 /// Whether a connection was found closed by the server less than [`SUSPECT_FOR_SECS`] ago.
-fn suspect(broken_seen: &AtomicI64) -> bool {
-    Utc::now().timestamp() - broken_seen.load(Ordering::Relaxed) < SUSPECT_FOR_SECS
+fn suspect() -> bool {
+    Utc::now().timestamp() - BROKEN_SEEN.load(Ordering::Relaxed) < SUSPECT_FOR_SECS
 }
 
 impl ManageConnection for Manager {
@@ -156,7 +159,7 @@ impl ManageConnection for Manager {
         }
         let broken = conn.is_broken();
         if broken {
-            self.broken_seen.store(Utc::now().timestamp(), Ordering::Relaxed);
+            BROKEN_SEEN.store(Utc::now().timestamp(), Ordering::Relaxed);
         }
         broken
     }
@@ -170,15 +173,12 @@ pub struct Db {
     /// SQLite: the one connection that writes, on its own thread, committing writes in groups
     /// (see [`writer`]). PostgreSQL writes on the pool.
     writer: Option<Arc<writer::Writer>>,
-    /// Shared with the pool's manager: see [`checked`].
-    broken_seen: Arc<AtomicI64>,
 }
 
 /// Opens a pool of `size` connections to `database_url`, failing fast when it is unreachable.
 pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
     let (backend, target) = parse_url(database_url);
-    let broken_seen = Arc::new(AtomicI64::new(0));
-    let manager = Manager { backend, target, broken_seen: broken_seen.clone() };
+    let manager = Manager { backend, target };
     let pool = Pool::builder()
         .max_size(size.max(1))
         // Every connection is opened at start, not under load: a new SQLite connection sets its
@@ -195,7 +195,7 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Db> {
         }
         Backend::Postgres => None,
     };
-    Ok(Db { pool, backend, writer, broken_seen })
+    Ok(Db { pool, backend, writer })
 }
 
 /// Applies the pending migrations of the pool's backend.
@@ -223,9 +223,9 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, broken_seen) = (self.pool.clone(), self.broken_seen.clone());
+        let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = checked(&pool, &broken_seen)?;
+            let mut conn = checked(&pool)?;
             f(&mut conn)
         })
         .await?
@@ -295,11 +295,11 @@ fn begun(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
 /// costs a round trip per request), except for a while after one was found closed by the server:
 /// then the pool's other idle connections are likely dead too, and each is tested first, so that
 /// only the request that found the first dead connection fails.
-fn checked(pool: &Pool<Manager>, broken_seen: &AtomicI64) -> Result<PooledConnection<Manager>> {
+fn checked(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
     let mut tries = pool.max_size();
     loop {
         let mut conn = pool.get()?;
-        if tries == 0 || !suspect(broken_seen) {
+        if tries == 0 || !suspect() {
             return Ok(conn);
         }
         match conn.batch_execute("SELECT 1") {

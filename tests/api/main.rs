@@ -18,4 +18,5 @@ mod profiles;
 mod races;
 mod request_errors;
 mod scans;
+mod sync;
 mod topics;
