@@ -34,6 +34,20 @@ pub struct AccountChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// On PostgreSQL, locks the account's row until the transaction ends, so that a check-then-write
+/// on what the account may cause (its quotas) runs one request at a time. `FOR NO KEY UPDATE`
+/// does not block the rows that merely reference the account. SQLite has one writer at a time.
+pub fn lock(conn: &mut DbConn, account_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        accounts::table
+            .find(account_id)
+            .select(accounts::id)
+            .for_no_key_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Account>> {
     accounts::table.find(id).select(Account::as_select()).first(conn).optional()
 }
@@ -46,8 +60,11 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Accou
         .optional()
 }
 
+/// Inserts the account unless one with its email exists: two first sign-ins of one person, or a
+/// sign-in and an import listing them, may create it at the same moment (on PostgreSQL the second
+/// insert waits for the first to commit, then skips). Read the account back by email.
 pub fn insert(conn: &mut DbConn, account: &NewAccount<'_>) -> QueryResult<()> {
-    diesel::insert_into(accounts::table).values(account).execute(conn).map(drop)
+    insert_many(conn, std::slice::from_ref(account))
 }
 
 pub fn update(conn: &mut DbConn, id: &str, changes: &AccountChanges) -> QueryResult<usize> {
@@ -68,9 +85,28 @@ pub fn find_by_emails(conn: &mut DbConn, emails: &[String]) -> QueryResult<Vec<A
     Ok(found)
 }
 
+/// Inserts the accounts whose email has none yet (see [`insert`]); read them back by email.
 pub fn insert_many(conn: &mut DbConn, new: &[NewAccount<'_>]) -> QueryResult<()> {
     for chunk in new.chunks(super::BATCH_ROWS) {
-        super::insert_batch!(conn, accounts::table, chunk)?;
+        match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(accounts::table)
+                .values(chunk)
+                .on_conflict(accounts::email)
+                .do_nothing()
+                .execute(pg)?,
+            // SQLite cannot combine a multi-row insert with ON CONFLICT in diesel; row by row is
+            // cheap inside the transaction.
+            DbConn::Sqlite(lite) => {
+                for row in chunk {
+                    diesel::insert_into(accounts::table)
+                        .values(row)
+                        .on_conflict(accounts::email)
+                        .do_nothing()
+                        .execute(lite)?;
+                }
+                chunk.len()
+            }
+        };
     }
     Ok(())
 }

@@ -26,6 +26,8 @@ pub struct Connection {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The owner's change number of its last change (see [`super::changes`]).
+    pub change_seq: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -228,30 +230,30 @@ pub fn find_many_with_other(
     Ok(found)
 }
 
-/// A page of the owner's connections by (updated_at, id) after `after`; with `since`, only those
-/// changed after it, tombstones included.
+/// A page of the owner's connections by (change number, id) after `after`; with `since`, only
+/// those changed after it, tombstones included. Without, only live ones.
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: Option<NaiveDateTime>,
-    after: Option<(NaiveDateTime, String)>,
+    since: Option<i64>,
+    after: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Connection>> {
     let mut query = connections::table
         .filter(connections::owner_id.eq(owner_id))
-        .order((connections::updated_at.asc(), connections::id.asc()))
+        .order((connections::change_seq.asc(), connections::id.asc()))
         .limit(limit)
         .select(Connection::as_select())
         .into_boxed();
     match since {
-        Some(since) => query = query.filter(connections::updated_at.gt(since)),
+        Some(since) => query = query.filter(connections::change_seq.gt(since)),
         None => query = query.filter(connections::deleted_at.is_null()),
     }
-    if let Some((at, id)) = after {
+    if let Some((seq, id)) = after {
         query = query.filter(
-            connections::updated_at
-                .gt(at)
-                .or(connections::updated_at.eq(at).and(connections::id.gt(id))),
+            connections::change_seq
+                .gt(seq)
+                .or(connections::change_seq.eq(seq).and(connections::id.gt(id))),
         );
     }
     query.load(conn)

@@ -54,6 +54,17 @@ pub fn insert(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(events::table).values(event).execute(conn).map(drop)
 }
 
+/// On PostgreSQL, locks the event's row until the transaction ends, so that writes that add
+/// members or change topics of one event (imports, joins, co-organizers, topic seeding) run one
+/// after the other, each seeing what the one before committed. `FOR NO KEY UPDATE` does not block
+/// the rows that merely reference the event (scans, connections). SQLite has one writer at a time.
+pub fn lock(conn: &mut DbConn, event_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        events::table.find(event_id).select(events::id).for_no_key_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 pub fn slug_taken(conn: &mut DbConn, slug: &str, except_event: Option<&str>) -> QueryResult<bool> {
     let mut query = events::table.filter(events::slug.eq(slug)).select(events::id).into_boxed();
     if let Some(id) = except_event {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod attendees;
 pub mod auth;
 pub mod badges;
+pub mod changes;
 pub mod connections;
 pub mod events;
 pub mod outbox;
@@ -19,13 +20,15 @@ pub mod topics;
 mod writer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
+use diesel::connection::TransactionManager;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -89,6 +92,19 @@ pub struct Manager {
     target: String,
 }
 
+/// When (Unix seconds) a pooled connection was last found closed by the server; 0: never.
+/// Process-wide: a process talks to one database (tests aside, where it costs a `SELECT 1`).
+static BROKEN_SEEN: AtomicI64 = AtomicI64::new(0);
+
+/// After a connection is found closed by the server, for this long, reads check each connection
+/// before use: the others in the pool most likely died with it (a database restart).
+const SUSPECT_FOR_SECS: i64 = 30;
+
+/// Whether a connection was found closed by the server less than [`SUSPECT_FOR_SECS`] ago.
+fn suspect() -> bool {
+    Utc::now().timestamp() - BROKEN_SEEN.load(Ordering::Relaxed) < SUSPECT_FOR_SECS
+}
+
 impl ManageConnection for Manager {
     type Connection = DbConn;
     type Error = r2d2::Error;
@@ -132,8 +148,20 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// diesel's own rule (its r2d2 `ConnectionManager`): a connection given back while its thread
+    /// panics may still be inside a transaction that nobody will finish (on PostgreSQL every later
+    /// write on it would run in a savepoint of that transaction and never commit), and one whose
+    /// transaction manager is broken or open (diesel marks it so when the server closed the
+    /// connection) must not serve again. r2d2 drops such a connection and opens a new one.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        if std::thread::panicking() {
+            return true;
+        }
+        let broken = conn.is_broken();
+        if broken {
+            BROKEN_SEEN.store(Utc::now().timestamp(), Ordering::Relaxed);
+        }
+        broken
     }
 }
 
@@ -208,7 +236,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = checked(&pool)?;
             f(&mut conn)
         })
         .await?
@@ -227,7 +255,22 @@ impl Db {
             return writer.submit(f)?.await.unwrap_or_else(|_| Err(writer::lost()));
         }
         let pool = self.pool.clone();
-        actix_web::web::block(move || (*pool.get()?).transaction(f)).await?
+        actix_web::web::block(move || {
+            let mut conn = begun(&pool)?;
+            // What `Connection::transaction` does once the transaction is open.
+            type Tm = <DbConn as Connection>::TransactionManager;
+            match f(&mut conn) {
+                Ok(value) => {
+                    Tm::commit_transaction(&mut *conn)?;
+                    Ok(value)
+                }
+                Err(error) => match Tm::rollback_transaction(&mut *conn) {
+                    Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                    Err(rollback) => Err(rollback.into()),
+                },
+            }
+        })
+        .await?
     }
 
     /// A connection for code that runs off the async executor (the worker, tests).
@@ -254,26 +297,44 @@ impl Db {
     }
 }
 
-/// Which tables [`lock_row`] may lock.
-#[derive(Clone, Copy, Debug)]
-pub enum Lockable {
-    Accounts,
-    Events,
+/// A pooled connection with a transaction begun on it. A connection that the server closed while
+/// it sat in the pool (a restart, a killed backend) fails at `BEGIN`, before anything was written,
+/// and diesel marks it broken: it is dropped (see [`Manager::has_broken`]) and the next one tried,
+/// so a write after a database restart does not fail for each dead connection in the pool.
+fn begun(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
+    let mut tries = pool.max_size();
+    loop {
+        let mut conn = pool.get()?;
+        match <DbConn as Connection>::TransactionManager::begin_transaction(&mut *conn) {
+            Ok(()) => return Ok(conn),
+            Err(error) if tries > 0 && conn.is_broken() => {
+                tracing::warn!(%error, "dropping a database connection that the server closed");
+                tries -= 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
-/// Locks one row of `table` until the transaction ends, so that a check-then-write on what hangs
-/// off it (a quota, a count) runs one caller at a time.
-///
-/// Backend-specific: PostgreSQL takes a row lock (`FOR UPDATE`); SQLite needs none, as all its
-/// writes run one at a time on the writer's connection.
-pub fn lock_row(conn: &mut DbConn, table: Lockable, id: &str) -> diesel::QueryResult<()> {
-    use diesel::RunQueryDsl;
-    let DbConn::Postgres(pg) = conn else { return Ok(()) };
-    let sql = match table {
-        Lockable::Accounts => "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE",
-        Lockable::Events => "SELECT 1 FROM events WHERE id = $1 FOR UPDATE",
-    };
-    diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(id).execute(pg).map(drop)
+/// A pooled connection for a read. Connections are not tested on check-out (r2d2's `SELECT 1`
+/// costs a round trip per request), except for a while after one was found closed by the server:
+/// then the pool's other idle connections are likely dead too, and each is tested first, so that
+/// only the request that found the first dead connection fails.
+fn checked(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
+    let mut tries = pool.max_size();
+    loop {
+        let mut conn = pool.get()?;
+        if tries == 0 || !suspect() {
+            return Ok(conn);
+        }
+        match conn.batch_execute("SELECT 1") {
+            Err(error) if conn.is_broken() => {
+                tracing::warn!(%error, "dropping a database connection that the server closed");
+                tries -= 1;
+            }
+            _ => return Ok(conn),
+        }
+    }
 }
 
 /// The current time as stored: UTC, truncated to microseconds, which both backends keep exactly.

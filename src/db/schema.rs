@@ -174,6 +174,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        change_seq -> BigInt,
     }
 }
 
@@ -199,6 +200,15 @@ diesel::table! {
         scan_count -> Integer,
         created_at -> Timestamp,
         deleted_at -> Timestamp,
+        change_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    sync_counters (membership_id) {
+        membership_id -> Text,
+        event_id -> Text,
+        last_change -> BigInt,
     }
 }
 
@@ -226,4 +236,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     connections,
     connection_notes,
     connection_tombstones,
+    sync_counters,
 );

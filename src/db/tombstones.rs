@@ -2,6 +2,8 @@
 //! their owners' devices learn of it by delta sync. Nothing of the deleted person's profile is
 //! kept: their former attendee id, and the owner's own record of the meeting (when, how often).
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -21,6 +23,8 @@ pub struct Tombstone {
     pub scan_count: i32,
     pub created_at: NaiveDateTime,
     pub deleted_at: NaiveDateTime,
+    /// The owner's change number of the deletion (see [`super::changes`]).
+    pub change_seq: i64,
 }
 
 /// Keeps a tombstone of every connection that has one of `account_id`'s memberships as its other
@@ -59,9 +63,17 @@ pub fn bury_connections_with_members(
         .filter(connections::other_id.eq_any(membership_ids))
         .select(Connection::as_select())
         .load(conn)?;
+    // Every owner's next change number, taken in one order (see `changes::next`).
+    let mut numbers = HashMap::new();
+    for event_id in found.iter().map(|c| c.event_id.as_str()).collect::<BTreeSet<_>>() {
+        let of_event: Vec<String> =
+            found.iter().filter(|c| c.event_id == event_id).map(|c| c.owner_id.clone()).collect();
+        numbers.extend(super::changes::next(conn, event_id, &of_event)?);
+    }
     let rows: Vec<Tombstone> = found
         .into_iter()
         .map(|c| Tombstone {
+            change_seq: numbers.get(&c.owner_id).copied().unwrap_or_default(),
             connection_id: c.id,
             event_id: c.event_id,
             owner_id: c.owner_id,
@@ -79,28 +91,28 @@ pub fn bury_connections_with_members(
     Ok(rows.len())
 }
 
-/// The owner's tombstones made after `since`, by (deletion time, id) after `after`.
+/// The owner's tombstones with a change number after `since`, by (number, id) after `after`.
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: NaiveDateTime,
-    after: Option<(NaiveDateTime, String)>,
+    since: i64,
+    after: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Tombstone>> {
     let mut query = connection_tombstones::table
         .filter(connection_tombstones::owner_id.eq(owner_id))
-        .filter(connection_tombstones::deleted_at.gt(since))
+        .filter(connection_tombstones::change_seq.gt(since))
         .order((
-            connection_tombstones::deleted_at.asc(),
+            connection_tombstones::change_seq.asc(),
             connection_tombstones::connection_id.asc(),
         ))
         .limit(limit)
         .select(Tombstone::as_select())
         .into_boxed();
-    if let Some((at, id)) = after {
+    if let Some((seq, id)) = after {
         query = query.filter(
-            connection_tombstones::deleted_at.gt(at).or(connection_tombstones::deleted_at
-                .eq(at)
+            connection_tombstones::change_seq.gt(seq).or(connection_tombstones::change_seq
+                .eq(seq)
                 .and(connection_tombstones::connection_id.gt(id))),
         );
     }

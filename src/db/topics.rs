@@ -69,6 +69,21 @@ pub fn delete(conn: &mut DbConn, ids: &[String]) -> QueryResult<usize> {
     diesel::delete(topics::table.filter(topics::id.eq_any(ids))).execute(conn)
 }
 
+/// On PostgreSQL, locks these topics until the transaction ends; a choice of one of them being
+/// inserted meanwhile waits (its foreign key check), or this waits for the choice to commit.
+pub fn lock(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        for chunk in ids.chunks(super::BATCH_ROWS) {
+            topics::table
+                .filter(topics::id.eq_any(chunk))
+                .select(topics::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+    }
+    Ok(())
+}
+
 /// Ids of the event's topics that at least one person chose.
 pub fn chosen_ids(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<String>> {
     membership_topics::table

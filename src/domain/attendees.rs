@@ -262,7 +262,16 @@ pub fn update_profile(
                 kind,
             })
             .collect();
-        db::topics::replace_choices(conn, std::slice::from_ref(&membership.id), kind, &choices)?;
+        db::topics::replace_choices(conn, std::slice::from_ref(&membership.id), kind, &choices)
+            .map_err(|error| match error {
+                // An organizer removed one of these topics since it was read (PostgreSQL; on
+                // SQLite one writer at a time): answered as if it had been gone already.
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                    _,
+                ) => Error::invalid_field(kind, "names a topic this event no longer has"),
+                other => Error::from(other),
+            })?;
     }
     let mut changes = patch.changes;
     changes.updated_at = Some(db::now());
@@ -294,6 +303,9 @@ pub fn join(conn: &mut DbConn, event_id: &str, account_id: &str, code: &str) -> 
             "This join code does not open this event: ask an organizer for the current one.",
         ));
     }
+    // Joining three times at once (a double tap): one after the other, the later ones find the
+    // membership.
+    event_store::lock(conn, event_id)?;
     if store::find_by_account(conn, event_id, account_id)?.is_none() {
         add_member(conn, event_id, account_id, Role::Attendee, None)?;
     }
@@ -315,7 +327,9 @@ pub fn add_organizer(
     email: &Email,
     notice: &OrganizerNotice<'_>,
 ) -> Result<Profile> {
-    db::lock_row(conn, db::Lockable::Events, event_id)?;
+    // The same person added several times at once: one after the other, the later ones find them
+    // an organizer already (and send no second email).
+    event_store::lock(conn, event_id)?;
     let account = accounts::find_or_create(conn, email)?;
     let promoted = match store::find_by_account(conn, event_id, &account.id)? {
         Some((membership, _, _)) if Role::parse(&membership.role) == Role::Attendee => {

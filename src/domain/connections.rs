@@ -110,9 +110,10 @@ pub fn update(
     id: &str,
     mut changes: ConnectionChanges,
 ) -> Result<ConnectionView> {
-    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
     changes.updated_at = Some(db::now());
     store::update(conn, id, &changes)?;
+    stamp(conn, &found)?;
     get(conn, owner_id, id)
 }
 
@@ -131,20 +132,33 @@ pub fn add_note(
         &[Note {
             id: db::new_id(),
             connection_id: id.to_owned(),
-            event_id: connection.event_id,
+            event_id: connection.event_id.clone(),
             body,
             written_at: written_at.filter(|t| *t <= now).unwrap_or(now),
             created_at: now,
         }],
     )?;
     store::update(conn, id, &ConnectionChanges { updated_at: Some(now), ..Default::default() })?;
+    stamp(conn, &connection)?;
     get(conn, owner_id, id)
 }
 
 /// Deletes the owner's side only; the other person keeps theirs.
 pub fn delete(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<()> {
-    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
     store::delete(conn, id, db::now())?;
+    stamp(conn, &found)?;
+    Ok(())
+}
+
+/// Numbers a change of the owner's connection for delta sync (see [`db::changes`]).
+fn stamp(conn: &mut DbConn, connection: &Connection) -> Result<()> {
+    db::changes::stamp_connections(
+        conn,
+        &connection.event_id,
+        std::slice::from_ref(&connection.owner_id),
+        std::slice::from_ref(&connection.id),
+    )?;
     Ok(())
 }
 
@@ -156,24 +170,29 @@ pub enum PageItem {
 }
 
 impl PageItem {
-    /// The page order: last change, then id.
-    fn key(&self) -> (NaiveDateTime, &str) {
+    /// The page order: change number, then id.
+    fn key(&self) -> (i64, &str) {
         match self {
-            Self::Live(view) => (view.summary.connection.updated_at, &view.summary.connection.id),
-            Self::Gone(tombstone) => (tombstone.deleted_at, &tombstone.connection_id),
+            Self::Live(view) => (view.summary.connection.change_seq, &view.summary.connection.id),
+            Self::Gone(tombstone) => (tombstone.change_seq, &tombstone.connection_id),
         }
     }
 }
 
-/// A page of the owner's connections by (last change, id) after `after`; with `since`, only those
-/// changed after it, tombstones included (both kinds, merged in order).
+/// A page of the owner's connections by (change number, id) after `after`; with `since` (a sync
+/// token), only those changed after it, tombstones included (both kinds, merged in order). Also
+/// gives the sync token that this page brings the owner up to (see [`db::changes`]): read before
+/// the rows, so every change numbered up to it is in this page or an earlier one. A token above
+/// the owner's counter (not one of theirs) gets everything since the start, tombstones included.
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: Option<NaiveDateTime>,
-    after: Option<(NaiveDateTime, String)>,
+    since: Option<i64>,
+    after: Option<(i64, String)>,
     limit: i64,
-) -> Result<Vec<PageItem>> {
+) -> Result<(Vec<PageItem>, i64)> {
+    let horizon = db::changes::current(conn, owner_id)?;
+    let since = since.map(|s| if s > horizon { 0 } else { s });
     let found = store::page(conn, owner_id, since, after.clone(), limit)?;
     let mut items: Vec<PageItem> =
         views(conn, found)?.into_iter().map(|v| PageItem::Live(Box::new(v))).collect();
@@ -183,5 +202,5 @@ pub fn page(
         items.sort_by(|a, b| a.key().cmp(&b.key()));
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
-    Ok(items)
+    Ok((items, horizon))
 }

@@ -207,7 +207,17 @@ pub fn update(
         return Err(slug_taken(slug));
     }
     changes.updated_at = Some(db::now());
-    store::update(conn, event_id, &changes)?;
+    store::update(conn, event_id, &changes).map_err(|error| match (error, &changes.slug) {
+        // Another event took the slug since it was checked; the database kept one.
+        (
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+            Some(slug),
+        ) => slug_taken(slug),
+        (other, _) => Error::from(other),
+    })?;
     find_for_member(conn, event_id, account_id)
 }
 

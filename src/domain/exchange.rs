@@ -209,8 +209,14 @@ pub fn record(
         fresh.push((index, input, target));
     }
 
-    connect(conn, event, scanner_id, &fresh, &mut results, now)?;
+    let changed = connect(conn, event, scanner_id, &fresh, &mut results, now)?;
     store_scans(conn, event, scanner_id, &fresh, &results, &holders, now)?;
+    // Last, as the owners' change counters stay locked until the commit (see `db::changes`).
+    if !changed.is_empty() {
+        let mut owners: Vec<String> = fresh.iter().filter_map(|(_, _, t)| t.clone()).collect();
+        owners.push(scanner_id.to_owned());
+        db::changes::stamp_connections(conn, &event.id, &owners, &changed)?;
+    }
 
     // Replays of earlier uploads answer with the connection the scanner has with the person now.
     let targets: Vec<String> = replays
@@ -252,7 +258,8 @@ fn reason_for(status: ScanStatus) -> Option<String> {
     Some(reason.to_owned())
 }
 
-/// Creates or adds to the connections of the successful new scans, both sides.
+/// Creates or adds to the connections of the successful new scans, both sides. Gives back the
+/// ids of the connections it wrote.
 fn connect(
     conn: &mut DbConn,
     event: &Event,
@@ -260,7 +267,7 @@ fn connect(
     fresh: &[(usize, ScanInput, Option<String>)],
     results: &mut [ScanResult],
     now: NaiveDateTime,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let targets: Vec<String> = fresh
         .iter()
         .filter_map(|(_, _, t)| t.clone())
@@ -268,7 +275,7 @@ fn connect(
         .into_iter()
         .collect();
     if targets.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let existing = store::between(conn, &event.id, scanner_id, &targets)?;
     let mine: HashMap<&str, &Connection> = existing
@@ -341,6 +348,17 @@ fn connect(
         .filter(|c| !created.contains(c.id.as_str()) && !touched.iter().any(|(t, ..)| *t == c.id))
         .collect();
     late.sort_by(|a, b| a.id.cmp(&b.id));
+    // The scanner's own side was inserted by the other person's scan of them at the same moment:
+    // that scan made the connection (`created`), this one adds a meeting to it.
+    let raced: HashSet<&str> =
+        late.iter().filter(|c| c.owner_id == scanner_id).map(|c| c.other_id.as_str()).collect();
+    for (index, _, target) in fresh {
+        if target.as_deref().is_some_and(|t| raced.contains(t))
+            && results[*index].status == ScanStatus::Created
+        {
+            results[*index].status = ScanStatus::AlreadyConnected;
+        }
+    }
     for connection in &late {
         let target = if connection.owner_id == scanner_id {
             &connection.other_id
@@ -369,7 +387,14 @@ fn connect(
             now_mine.insert(other.clone(), id.clone());
         }
     }
-    apply_extras(conn, event, fresh, &now_mine, results, now)
+    apply_extras(conn, event, fresh, &now_mine, results, now)?;
+    // Rows skipped as inserted by the other person's scan are in `late` under their own ids.
+    Ok(created
+        .into_iter()
+        .map(str::to_owned)
+        .chain(touched.iter().map(|(id, ..)| id.clone()))
+        .chain(late.iter().map(|c| c.id.clone()))
+        .collect())
 }
 
 /// Notes, tags, rating and promise of each successful scan go on the scanner's connection.

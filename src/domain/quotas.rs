@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::config::Quotas;
-use crate::db::{self, DbConn, Lockable, events as event_store, outbox};
+use crate::db::{self, DbConn, events as event_store, outbox};
 use crate::error::{Error, Result};
 
 /// The window every quota is counted over.
@@ -26,10 +26,10 @@ pub fn charge_mail(
     }
     let now = db::now();
     let since = now - WINDOW;
-    db::lock_row(conn, Lockable::Accounts, sender_id)?;
+    db::accounts::lock(conn, sender_id)?;
     let (sent, oldest) = outbox::caused_by_sender(conn, sender_id, since)?;
     check(sent, count, quotas.mail_per_account_per_day, oldest, now, "this account")?;
-    db::lock_row(conn, Lockable::Events, event_id)?;
+    event_store::lock(conn, event_id)?;
     let (sent, oldest) = outbox::caused_in_event(conn, event_id, since)?;
     check(sent, count, quotas.mail_per_event_per_day, oldest, now, "this event")
 }
@@ -37,7 +37,7 @@ pub fn charge_mail(
 /// Refuses with 429 `quota_exceeded` when `account_id` has created its day's events already.
 pub fn check_new_event(conn: &mut DbConn, quotas: &Quotas, account_id: &str) -> Result<()> {
     let now = db::now();
-    db::lock_row(conn, Lockable::Accounts, account_id)?;
+    db::accounts::lock(conn, account_id)?;
     let (created, oldest) = event_store::created_by_since(conn, account_id, now - WINDOW)?;
     let limit = quotas.events_per_account_per_day;
     if created < i64::from(limit) {

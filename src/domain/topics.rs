@@ -162,6 +162,8 @@ pub struct SeedReport {
 /// Makes the event's topics match `specs`, in their order. Topics left out are deleted, or archived
 /// when someone chose them; sending an archived topic again restores it.
 pub fn seed(conn: &mut DbConn, event_id: &str, specs: &[TopicSpec]) -> Result<SeedReport> {
+    // One seeding or import of the event at a time (see `db::events::lock`).
+    db::events::lock(conn, event_id)?;
     let now = db::now();
     let existing: HashMap<String, Topic> =
         store::list(conn, event_id)?.into_iter().map(|t| (t.slug.clone(), t)).collect();
@@ -194,6 +196,14 @@ pub fn seed(conn: &mut DbConn, event_id: &str, specs: &[TopicSpec]) -> Result<Se
         }
     }
     let kept: HashSet<&str> = specs.iter().map(|s| s.slug.as_str()).collect();
+    let left_out: Vec<String> = existing
+        .values()
+        .filter(|t| !kept.contains(t.slug.as_str()) && t.archived_at.is_none())
+        .map(|t| t.id.clone())
+        .collect();
+    // A choice being written now (an attendee's PATCH) holds its topic until it commits: wait for
+    // it before counting choices, so that a chosen topic is archived rather than deleted.
+    store::lock(conn, &left_out)?;
     let chosen: HashSet<String> = store::chosen_ids(conn, event_id)?.into_iter().collect();
     let mut to_delete = Vec::new();
     for topic in

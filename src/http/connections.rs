@@ -271,8 +271,10 @@ pub struct ConnectionsQuery {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Delta sync: only connections changed after this RFC 3339 time, deleted ones included as
-    /// tombstones (`deleted: true`). Pass the `sync_token` of your last complete sync.
+    /// Delta sync: only connections changed since the sync that returned this `sync_token`,
+    /// deleted ones included as tombstones (`deleted: true`). Pass the `sync_token` of your last
+    /// complete sync, as given (it is opaque). A token of an older version (an RFC 3339 time)
+    /// or of another attendee gets every connection, tombstones included, and a fresh token.
     pub updated_since: Option<String>,
 }
 
@@ -282,23 +284,46 @@ pub struct ConnectionPage {
     pub items: Vec<ConnectionResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
-    /// On the last page: pass as `updated_since` next time to get only what changed since.
+    /// On the last page: pass as `updated_since` next time to get only what changed since. Opaque.
     pub sync_token: Option<String>,
 }
 
-/// Cursors here are `{updated_at in microseconds}.{connection id}`.
-fn parse_cursor(raw: &str) -> Result<(NaiveDateTime, String)> {
+/// Cursors here are `c{change number}.{connection id}` (see `db::changes`).
+fn parse_cursor(raw: &str) -> Result<(i64, String)> {
     let invalid = || Error::invalid_field("cursor", "is not a cursor this API returned");
-    let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?.naive_utc();
+    let (seq, id) = raw.strip_prefix('c').and_then(|r| r.split_once('.')).ok_or_else(invalid)?;
+    let seq: i64 = seq.parse().map_err(|_| invalid())?;
     uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
-    Ok((at, id.to_owned()))
+    Ok((seq, id.to_owned()))
 }
 
-fn cursor_of(response: &ConnectionResponse) -> String {
-    let connection = &response.connection;
-    format!("{}.{}", connection.updated_at.timestamp_micros(), connection.connection_id)
+fn cursor_of(item: &PageItem) -> String {
+    let (seq, id) = match item {
+        PageItem::Live(view) => (view.summary.connection.change_seq, &view.summary.connection.id),
+        PageItem::Gone(t) => (t.change_seq, &t.connection_id),
+    };
+    format!("c{seq}.{id}")
+}
+
+/// What `updated_since` asks for.
+enum Since {
+    /// A sync token: `s{change number}.{attendee id}`, the owner's horizon of their last sync.
+    Token(i64, String),
+    /// A time, as the tokens before change numbers were: everything since the start (a full
+    /// delta with tombstones), since a time says nothing sure about what was committed.
+    Time,
+}
+
+fn parse_since(raw: &str) -> Result<Since> {
+    let token = raw.strip_prefix('s').and_then(|r| r.split_once('.')).and_then(|(seq, owner)| {
+        Some(Since::Token(seq.parse::<i64>().ok().filter(|s| *s >= 0)?, owner.to_owned()))
+    });
+    match token {
+        Some(token) => Ok(token),
+        None => parse_time("updated_since", raw).map(|_| Since::Time).map_err(|_| {
+            Error::invalid_field("updated_since", "is not a sync_token this API returned")
+        }),
+    }
 }
 
 async fn scanner_id(
@@ -339,25 +364,26 @@ pub async fn list_connections(
     let ConnectionsQuery { limit, cursor, updated_since } = query.into_inner();
     let (limit, _) = pagination::check(limit, None)?;
     let after = cursor.as_deref().map(parse_cursor).transpose()?;
-    let since = updated_since
-        .as_deref()
-        .map(|raw| parse_time("updated_since", raw).map_err(|e| Error::validation(vec![e])))
-        .transpose()?;
-    let sync_started = crate::db::now();
+    let since = updated_since.as_deref().map(parse_since).transpose()?;
     let owner = scanner_id(&state, path.into_inner(), user.account_id).await?;
-    let found =
-        state.db.read(move |conn| connections::page(conn, &owner, since, after, limit + 1)).await?;
-    let items: Vec<ConnectionResponse> = found.into_iter().map(ConnectionResponse::from).collect();
-    let (items, next_cursor) =
-        pagination::split(items, limit, |item| item.connection.connection_id.as_str());
-    let next_cursor = next_cursor.and_then(|_| items.last().map(cursor_of));
-    // The token is the time this page was read, minus a second: a change committed while reading
-    // is sent again rather than missed.
-    let sync_token = next_cursor.is_none().then(|| {
-        (sync_started - chrono::Duration::seconds(1))
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    // A token of another attendee (another event) says nothing of this one's changes: start over.
+    let since = since.map(|s| match s {
+        Since::Token(seq, of) if of == owner => seq,
+        Since::Token(..) | Since::Time => 0,
     });
+    let reader = owner.clone();
+    let (found, horizon) = state
+        .db
+        .read(move |conn| connections::page(conn, &reader, since, after, limit + 1))
+        .await?;
+    let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut found = found;
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more { found.last().map(cursor_of) } else { None };
+    let items: Vec<ConnectionResponse> = found.into_iter().map(ConnectionResponse::from).collect();
+    // The owner's change number read before this page: every change up to it is in this page or
+    // an earlier one, whenever its transaction began (see `db::changes`).
+    let sync_token = next_cursor.is_none().then(|| format!("s{horizon}.{owner}"));
     Ok(HttpResponse::Ok().json(ConnectionPage { items, next_cursor, sync_token }))
 }
 

@@ -157,9 +157,8 @@ async fn delta_sync_pages_through_changes_since_a_sync_token(backend: Backend) {
     assert_eq!(second.body["items"].as_array().unwrap().len(), 1);
     let token = second.body["sync_token"].as_str().unwrap().to_owned();
 
-    // Nothing changed for a while: the delta holds only what changed after the token's time.
+    // The delta holds only what changed after the token.
     let id = first.body["items"][0]["connection_id"].as_str().unwrap();
-    let quiet = chrono::Utc::now() + chrono::Duration::seconds(2);
     let note = app
         .post(&format!("{list}/{id}/notes"), Some(&ada.access_token), &json!({ "body": "later" }))
         .await;
@@ -173,14 +172,25 @@ async fn delta_sync_pages_through_changes_since_a_sync_token(backend: Backend) {
         .iter()
         .map(|c| c["connection_id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&id), "the changed connection is in the delta");
-    let future = app
-        .get(
-            &format!("{list}?updated_since={}", urlencode(&quiet.to_rfc3339())),
-            Some(&ada.access_token),
-        )
+    assert_eq!(ids, [id], "only the changed connection is in the delta");
+    let next = delta.body["sync_token"].as_str().unwrap();
+    let none = app
+        .get(&format!("{list}?updated_since={}", urlencode(next)), Some(&ada.access_token))
         .await;
-    assert_eq!(future.body["items"], json!([]));
+    assert_eq!(none.body["items"], json!([]), "nothing changed since");
+    // A token of the time-based kind, or of someone else, gets everything again (a full resync)
+    // and a token of the new kind.
+    let old_kind = chrono::Utc::now().to_rfc3339();
+    let other = app.get(&format!("/v1/events/{event}/connections"), Some(&org.access_token)).await;
+    let someone_elses = other.body["sync_token"].as_str().unwrap().to_owned();
+    for stale in [old_kind, someone_elses] {
+        let all = app
+            .get(&format!("{list}?updated_since={}", urlencode(&stale)), Some(&ada.access_token))
+            .await;
+        assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+        assert_eq!(all.body["items"].as_array().unwrap().len(), 3, "{stale}");
+        assert_ne!(all.body["sync_token"].as_str(), Some(stale.as_str()));
+    }
     for bad in ["?cursor=nonsense", "?updated_since=yesterday", "?limit=0"] {
         assert_eq!(
             app.get(&format!("{list}{bad}"), Some(&ada.access_token)).await.status,

@@ -46,7 +46,7 @@ macro_rules! both_backends {
 /// pool can still be closing its connections on another thread while the test binary exits, when
 /// OpenSSL's exit handler has already freed what closing a TLS connection needs (a crash after
 /// every test passed, seen once in twenty runs).
-fn admin_url() -> String {
+pub fn admin_url() -> String {
     std::env::var("HALLWAY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
     })
@@ -132,6 +132,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub address: String,
+    /// The fresh database's URL, for tests that need a connection of their own.
+    pub database_url: String,
     pub db: Db,
     pub mail: MailStore,
     client: awc::Client,
@@ -237,7 +239,7 @@ async fn spawn(
         hallway::telemetry::init();
     }
     let (database, url) = TestDb::create(backend);
-    let mut config = test_config(url, mail);
+    let mut config = test_config(url.clone(), mail);
     configure(&mut config);
     let app = hallway::Application::build(config).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -246,6 +248,7 @@ async fn spawn(
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
+        database_url: url,
         db,
         mail: store,
         client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),

@@ -207,6 +207,9 @@ fn apply_chunk(
     inviter: &Inviter,
     rows: &[ValidRow],
 ) -> Result<Vec<(usize, RowStatus, String)>> {
+    // Two imports into one event at once (a double submit) run one chunk after the other: the
+    // second finds the first one's attendees and reports them unchanged.
+    db::events::lock(conn, event_id)?;
     let now = db::now();
     let choosable = topics::choosable(conn, event_id)?;
     let emails: Vec<String> = rows.iter().map(|row| row.email.to_string()).collect();
@@ -363,7 +366,12 @@ fn create(
         })
         .collect();
     account_store::insert_many(conn, &new_accounts)?;
-    account_ids.extend(missing.into_iter().map(|(id, email)| (email, id)));
+    // Read back: a first sign-in may have created some of these accounts meanwhile (their
+    // inserts were skipped).
+    let created: Vec<String> = missing.into_iter().map(|(_, email)| email).collect();
+    account_ids.extend(
+        account_store::find_by_emails(conn, &created)?.into_iter().map(|a| (a.email, a.id)),
+    );
 
     let mut members = Vec::with_capacity(rows.len());
     let mut new_badges = Vec::with_capacity(rows.len());

@@ -1,0 +1,169 @@
+//! The connection pool: connections left unusable (a panic inside a transaction, a server that
+//! closed them) are replaced, not handed to the next request.
+
+use std::cell::Cell;
+
+use awc::http::StatusCode;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use futures_util::future::{join, join_all};
+use hallway::db::accounts::{self, NewAccount};
+use hallway::db::schema;
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, admin_url, event_body, postgres_available, spawn_app, spawn_app_configured,
+    unique_slug,
+};
+
+/// Inserts an account with this email through the application's pool, in a write transaction.
+async fn insert_account(
+    app: &crate::helpers::TestApp,
+    email: String,
+) -> hallway::error::Result<()> {
+    app.db
+        .write(move |conn| {
+            let now = hallway::db::now();
+            let id = hallway::db::new_id();
+            accounts::insert(
+                conn,
+                &NewAccount {
+                    id: &id,
+                    email: &email,
+                    display_name: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// The emails of the accounts a new connection of its own sees (committed rows only).
+fn committed_emails(database_url: &str) -> Vec<String> {
+    let db = hallway::db::connect(database_url, 1).expect("a connection of the test's own");
+    let mut conn = db.get().expect("a connection");
+    schema::accounts::table.select(schema::accounts::email).load(&mut *conn).expect("emails")
+}
+
+async fn writes_after_a_panicking_write_still_commit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let panicked: hallway::error::Result<()> = app
+        .db
+        .write(|conn| {
+            let now = hallway::db::now();
+            accounts::insert(
+                conn,
+                &NewAccount {
+                    id: &hallway::db::new_id(),
+                    email: "half-done@example.org",
+                    display_name: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            panic!("a bug in the middle of a write");
+        })
+        .await;
+    assert!(panicked.is_err());
+    // More writes than the pool has connections: one of them gets the connection the panic left.
+    let emails: Vec<String> = (0..12).map(|i| format!("after-{i}@example.org")).collect();
+    for email in &emails {
+        insert_account(&app, email.clone()).await.expect("a write after the panic");
+    }
+    let committed = committed_emails(&app.database_url);
+    for email in &emails {
+        assert!(committed.contains(email), "{email} was answered as written but is not committed");
+    }
+    assert!(!committed.iter().any(|e| e == "half-done@example.org"), "the panicking write stayed");
+}
+
+both_backends!(writes_after_a_panicking_write_still_commit);
+
+/// Ends every connection the server has open to its database, as a restart of PostgreSQL does.
+fn kill_backends(database_url: &str) -> usize {
+    let name = database_url.rsplit('/').next().and_then(|s| s.split('?').next()).expect("a name");
+    let mut admin = PgConnection::establish(&admin_url()).expect("an admin connection");
+    #[derive(QueryableByName)]
+    struct Killed {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        pg_terminate_backend: bool,
+    }
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind::<diesel::sql_types::Text, _>(name)
+    .load::<Killed>(&mut admin)
+    .expect("terminate the backends")
+    .iter()
+    .filter(|k| k.pg_terminate_backend)
+    .count()
+}
+
+/// Creates `n` events at once; gives back (status, event id when created) of each.
+async fn create_events(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    n: usize,
+    answered: &Cell<usize>,
+) -> Vec<(StatusCode, Option<String>)> {
+    join_all((0..n).map(|_| async {
+        let response = app.post("/v1/events", Some(token), &event_body(&unique_slug("load"))).await;
+        answered.set(answered.get() + 1);
+        (response.status, response.body["id"].as_str().map(str::to_owned))
+    }))
+    .await
+}
+
+#[actix_web::test]
+async fn the_server_recovers_from_killed_database_connections_without_losing_acknowledged_writes() {
+    if !postgres_available() {
+        return;
+    }
+    // The load is event creations: lift the daily quota of 10 an account.
+    let app =
+        spawn_app_configured(Backend::Postgres, |c| c.quotas.events_per_account_per_day = 1000)
+            .await;
+    let organizer = app.sign_in("org").await;
+    let token = organizer.access_token.clone();
+    let answered = Cell::new(0);
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        answered.set(0);
+        // The backends are killed while writes are in flight: after the first answers came back.
+        let (round, killed) = join(create_events(&app, &token, 40, &answered), async {
+            while answered.get() < 5 {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            kill_backends(&app.database_url)
+        })
+        .await;
+        assert!(killed > 0, "no backend of the server was running");
+        outcomes.extend(round);
+    }
+    let acknowledged: Vec<&String> =
+        outcomes.iter().filter(|(s, _)| s.is_success()).filter_map(|(_, id)| id.as_ref()).collect();
+    for (status, _) in &outcomes {
+        assert!(
+            status.is_success() || *status == StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected answer {status}"
+        );
+    }
+    // Every request after the kills succeeds: the dead connections were replaced.
+    let later = create_events(&app, &token, 20, &Cell::new(0)).await;
+    assert!(later.iter().all(|(s, _)| *s == StatusCode::CREATED), "{later:?}");
+    for (_, id) in &later {
+        let id = id.as_ref().unwrap();
+        let read = app.get(&format!("/v1/events/{id}"), Some(&token)).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    }
+    // No write that was answered 2xx is missing.
+    let db = hallway::db::connect(&app.database_url, 1).unwrap();
+    let stored: Vec<String> =
+        schema::events::table.select(schema::events::id).load(&mut *db.get().unwrap()).unwrap();
+    for id in acknowledged {
+        assert!(stored.contains(id), "event {id} was acknowledged but is not in the database");
+    }
+}
