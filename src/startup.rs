@@ -24,8 +24,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Wakes the worker when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
-    /// Scans per person: 10 a second, in bursts of up to 30.
-    pub scan_limits: http::Buckets,
+    /// What a person's writes may cost: requests, scans and characters of notes.
+    pub scan_limits: http::WriteLimits,
 }
 
 pub struct Application {
@@ -59,7 +59,7 @@ impl Application {
             db,
             config,
             outbox_wake,
-            scan_limits: http::Buckets::new(30, 10),
+            scan_limits: http::WriteLimits::default(),
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;

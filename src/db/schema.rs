@@ -159,6 +159,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        note_count -> Integer,
     }
 }
 

@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use extractors::{AuthUser, ClientIp, Json};
-pub use rate_limit::Buckets;
+pub use rate_limit::{Buckets, WriteLimits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -122,7 +122,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(profiles::directory)
             .service(connections::patch_connection)
             .service(connections::delete_connection)
-            .service(connections::add_note),
+            .service(connections::add_note)
+            .service(connections::list_notes),
     );
 }
 
