@@ -14,6 +14,7 @@ use crate::config::{Config, Environment};
 use crate::db::{self, Db};
 use crate::domain::tokens::TokenKeys;
 use crate::http;
+use crate::qr;
 use crate::telemetry;
 use crate::worker::Worker;
 
@@ -26,6 +27,10 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// What a person's writes may cost: requests, scans and characters of notes.
     pub scan_limits: http::WriteLimits,
+    /// Badge sheets per organizer: one at a time, a few a minute.
+    pub sheet_limits: http::SheetLimits,
+    /// Renders badge sheets on threads of its own, never on the blocking pool.
+    pub renderer: qr::renderer::Renderer,
 }
 
 pub struct Application {
@@ -60,6 +65,9 @@ impl Application {
             config,
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
+            sheet_limits: http::SheetLimits::default(),
+            renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
+                .context("cannot start the badge sheet renderer")?,
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;

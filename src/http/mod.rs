@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use extractors::{AuthUser, ClientIp, Json};
-pub use rate_limit::{Buckets, WriteLimits};
+pub use rate_limit::{Buckets, SheetLimits, WriteLimits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;

@@ -2,12 +2,12 @@
 //! loop. Behind several replicas each replica keeps its own buckets.
 //!
 //! Writes that grow with what they carry are charged for what they carry: a scan batch per item,
-//! a note per character. A cost larger than a bucket passes when the
+//! a note per character, a badge sheet per sheet. A cost larger than a bucket passes when the
 //! bucket is full and leaves it in debt, so one large offline upload always gets through, and a
 //! loop of them gets the refill rate and nothing more.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::error::Error;
@@ -88,6 +88,33 @@ impl Buckets {
     }
 }
 
+/// One thing at a time per key.
+#[derive(Default)]
+pub struct Slots {
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+/// A key's slot, held until dropped.
+pub struct Slot {
+    busy: Arc<Mutex<HashSet<String>>>,
+    key: String,
+}
+
+impl Slots {
+    /// The key's slot, unless it is held already.
+    pub fn try_take(&self, key: &str) -> Option<Slot> {
+        let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        busy.insert(key.to_owned()).then(|| Slot { busy: self.busy.clone(), key: key.to_owned() })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        busy.remove(&self.key);
+    }
+}
+
 /// Write requests per person (scans, batches, notes): 10 a second, in bursts of 30.
 pub const REQUESTS_PER_SECOND: u32 = 10;
 pub const REQUEST_BURST: u32 = 30;
@@ -136,6 +163,47 @@ impl WriteLimits {
     }
 }
 
+/// Badge sheets per organizer: one at a time, and 6 a minute (in bursts of 6).
+pub const SHEET_BURST: u32 = 6;
+pub const SHEETS_PER_MINUTE: u32 = 6;
+
+pub struct SheetLimits {
+    running: Slots,
+    sheets: Buckets,
+}
+
+impl Default for SheetLimits {
+    fn default() -> Self {
+        Self {
+            running: Slots::default(),
+            sheets: Buckets::per_minute(SHEET_BURST, SHEETS_PER_MINUTE),
+        }
+    }
+}
+
+impl SheetLimits {
+    /// The organizer's slot for one sheet, unless one of theirs is being made or their budget is
+    /// spent (429 `rate_limited`). The sheet is charged when it is queued ([`Self::charge`]), so a
+    /// request turned away before that costs nothing.
+    pub fn start(&self, key: &str) -> Result<Slot, Error> {
+        let slot = self.running.try_take(key).ok_or_else(|| {
+            Error::rate_limited(
+                SHEET_IN_PROGRESS_RETRY_SECS,
+                "A badge sheet of yours is being made: one at a time. Retry when it is done.",
+            )
+        })?;
+        self.sheets.check_n(key, 1, "badge sheets")?;
+        Ok(slot)
+    }
+
+    pub fn charge(&self, key: &str) {
+        self.sheets.charge(key, 1);
+    }
+}
+
+/// What `Retry-After` says when the organizer's previous sheet is still being made.
+const SHEET_IN_PROGRESS_RETRY_SECS: u64 = 2;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +227,15 @@ mod tests {
         assert!(buckets.check_n("ada", 1, "sheets").is_ok(), "one token is left");
         buckets.charge("ada", 1);
         assert!(buckets.check_n("ada", 1, "sheets").is_err());
+    }
+
+    #[test]
+    fn a_slot_is_held_until_dropped() {
+        let slots = Slots::default();
+        let held = slots.try_take("ada").unwrap();
+        assert!(slots.try_take("ada").is_none());
+        assert!(slots.try_take("bob").is_some());
+        drop(held);
+        assert!(slots.try_take("ada").is_some());
     }
 }
