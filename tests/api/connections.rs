@@ -124,6 +124,9 @@ async fn deleting_my_side_keeps_theirs_and_syncs_as_a_tombstone(backend: Backend
     let scanned = app.scan(&ada, &event, &bob_code).await;
     let id = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
     let path = format!("/v1/events/{event}/connections/{id}");
+    let noted =
+        app.post(&format!("{path}/notes"), Some(&ada.access_token), &json!({ "body": "x" })).await;
+    assert_eq!(noted.body["note_count"], 1);
 
     assert_eq!(
         app.send(Method::DELETE, &path, Some(&ada.access_token), None).await.status,
@@ -150,6 +153,7 @@ async fn deleting_my_side_keeps_theirs_and_syncs_as_a_tombstone(backend: Backend
     let again = app.scan(&ada, &event, &bob_code).await;
     assert_eq!(again.body["status"], "created", "scanning again brings the connection back");
     assert_eq!(again.body["connection"]["connection_id"], id.as_str());
+    assert_eq!(again.body["connection"]["note_count"], 0, "its notes went, and their count");
 }
 
 fn urlencode(value: &str) -> String {
