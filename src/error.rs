@@ -134,6 +134,11 @@ impl Error {
         }
     }
 
+    /// Tells the client when to try again (`Retry-After`), as on a 503 for a busy resource.
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        Self { retry_after_secs: Some(seconds.max(1)), ..self }
+    }
+
     /// An unexpected failure: logged with its cause, answered with a generic 500.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {

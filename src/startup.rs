@@ -15,6 +15,7 @@ use crate::db::{self, Db};
 use crate::domain::auth::CodeKey;
 use crate::domain::tokens::TokenKeys;
 use crate::http;
+use crate::qr;
 use crate::telemetry;
 use crate::worker::Worker;
 
@@ -27,8 +28,12 @@ pub struct AppState {
     pub code_key: CodeKey,
     /// Wakes the worker when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
-    /// Scans per person: 10 a second, in bursts of up to 30.
-    pub scan_limits: http::Buckets,
+    /// What a person's writes may cost: requests, scans and characters of notes.
+    pub scan_limits: http::WriteLimits,
+    /// Badge sheets per organizer: one at a time, a few a minute.
+    pub sheet_limits: http::SheetLimits,
+    /// Renders badge sheets on threads of its own, never on the blocking pool.
+    pub renderer: qr::renderer::Renderer,
 }
 
 pub struct Application {
@@ -64,7 +69,10 @@ impl Application {
             db,
             config,
             outbox_wake,
-            scan_limits: http::Buckets::new(30, 10),
+            scan_limits: http::WriteLimits::default(),
+            sheet_limits: http::SheetLimits::default(),
+            renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
+                .context("cannot start the badge sheet renderer")?,
         });
         let server_state = state.clone();
         let workers = state.config.http_workers;

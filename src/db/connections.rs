@@ -28,6 +28,8 @@ pub struct Connection {
     pub deleted_at: Option<NaiveDateTime>,
     /// The owner's change number of its last change (see [`super::changes`]).
     pub change_seq: i64,
+    /// How many notes the owner has written on it (kept with every note written or deleted).
+    pub note_count: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -184,6 +186,7 @@ pub fn delete(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<us
             connections::rating.eq(None::<i32>),
             connections::follow_up_text.eq(None::<String>),
             connections::follow_up_due_at.eq(None::<NaiveDateTime>),
+            connections::note_count.eq(0),
         ))
         .execute(conn)
 }
@@ -266,44 +269,56 @@ pub fn insert_notes(conn: &mut DbConn, notes: &[Note]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn notes_of(conn: &mut DbConn, connection_ids: &[String]) -> QueryResult<Vec<Note>> {
-    let mut found = Vec::new();
-    for chunk in connection_ids.chunks(super::BATCH_ROWS) {
-        let query = connection_notes::table
-            .order((connection_notes::created_at.asc(), connection_notes::id.asc()))
-            .select(Note::as_select())
-            .into_boxed();
-        found.extend(
-            match chunk {
-                [one] => query.filter(connection_notes::connection_id.eq(one)),
-                _ => query.filter(connection_notes::connection_id.eq_any(chunk)),
-            }
-            .load(conn)?,
-        );
+/// A page of a connection's notes, oldest first (ids are time-ordered), after the note `after`.
+pub fn notes_page(
+    conn: &mut DbConn,
+    connection_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Note>> {
+    let mut query = connection_notes::table
+        .filter(connection_notes::connection_id.eq(connection_id))
+        .order(connection_notes::id.asc())
+        .limit(limit)
+        .select(Note::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(connection_notes::id.gt(after));
     }
-    Ok(found)
+    query.load(conn)
 }
 
-/// How many notes each of these connections has (none: absent).
-pub fn note_counts(
+/// Counts `added` more notes on a connection and marks it changed, unless that would take it past
+/// `cap` notes. Returns whether it did: the check and the count are one statement, so two writers
+/// can never both pass the cap.
+pub fn count_notes(
     conn: &mut DbConn,
-    connection_ids: &[String],
-) -> QueryResult<Vec<(String, i64)>> {
-    let mut found = Vec::new();
-    for chunk in connection_ids.chunks(super::BATCH_ROWS) {
-        let query = connection_notes::table
-            .group_by(connection_notes::connection_id)
-            .select((connection_notes::connection_id, diesel::dsl::count_star()))
-            .into_boxed();
-        found.extend(
-            match chunk {
-                [one] => query.filter(connection_notes::connection_id.eq(one)),
-                _ => query.filter(connection_notes::connection_id.eq_any(chunk)),
-            }
-            .load::<(String, i64)>(conn)?,
-        );
-    }
-    Ok(found)
+    id: &str,
+    added: i32,
+    cap: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        connections::table
+            .filter(connections::id.eq(id))
+            .filter(connections::note_count.le(cap - added)),
+    )
+    .set((
+        connections::note_count.eq(connections::note_count + added),
+        connections::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|rows| rows == 1)
+}
+
+/// How many notes the owner has written, over all their connections (in one event: an owner is a
+/// membership).
+pub fn note_total(conn: &mut DbConn, owner_id: &str) -> QueryResult<i64> {
+    connections::table
+        .filter(connections::owner_id.eq(owner_id))
+        .select(diesel::dsl::sum(connections::note_count))
+        .get_result::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
 }
 
 /// Every (owner, other) pair of the event, once per pair (owner < other), for stats.

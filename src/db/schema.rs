@@ -175,6 +175,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         change_seq -> BigInt,
+        note_count -> Integer,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Connections as their owner sees them: the other person's shared details (as their sharing
-//! profile allows now), the owner's notes (append-only, each with its time), tags, rating, promise.
+//! profile allows now), tags, rating, promise, and how many notes the owner wrote. The notes
+//! themselves (append-only, each with its time) are read a page at a time, so that no connection
+//! view grows with them; they are capped per connection and per person.
 
 use std::collections::HashMap;
 
@@ -12,27 +14,90 @@ use crate::db::tombstones::{self, Tombstone};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
 
-/// A connection as its owner sees it, without the notes themselves.
+/// The most notes one connection holds.
+pub const MAX_NOTES_PER_CONNECTION: i32 = 200;
+/// The most notes one person writes in one event, over all their connections.
+pub const MAX_NOTES_PER_PERSON: i64 = 5_000;
+
+/// A connection as its owner sees it, without the notes (`connection.note_count` counts them).
 #[derive(Clone)]
 pub struct ConnectionSummary {
     pub connection: Connection,
     pub other: attendees::Profile,
-    pub note_count: i64,
-}
-
-/// A connection with the owner's notes, oldest first.
-#[derive(Clone)]
-pub struct ConnectionView {
-    pub summary: ConnectionSummary,
-    pub notes: Vec<Note>,
 }
 
 fn not_found() -> Error {
     Error::not_found("connection_not_found", "You have no connection with this id in this event.")
 }
 
-/// Views of `connections`, with the other people's profiles and the notes, in the same order.
-pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<ConnectionView>> {
+/// Why a note is refused: a cap is reached (409 `note_limit_reached`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteCap {
+    Connection,
+    Person,
+}
+
+impl NoteCap {
+    pub fn reason(self) -> String {
+        match self {
+            Self::Connection => format!(
+                "this connection holds {MAX_NOTES_PER_CONNECTION} notes, the most it can hold"
+            ),
+            Self::Person => format!(
+                "you have written {MAX_NOTES_PER_PERSON} notes in this event, the most one person can"
+            ),
+        }
+    }
+
+    pub fn error(self) -> Error {
+        Error::conflict("note_limit_reached", format!("No more notes: {}.", self.reason()))
+    }
+}
+
+/// How many more notes a person may write: in all, and on their connection with each of some
+/// other people. Read it while holding the person's lock ([`crate::db::scans::scanner_for_update`]),
+/// so that no other write of theirs adds notes meanwhile.
+pub struct NoteRoom {
+    person: i64,
+    connections: HashMap<String, i64>,
+}
+
+impl NoteRoom {
+    /// The room `owner_id` has in all, and on their live connections with `others` (a person
+    /// they have no connection with yet has room for a full connection).
+    pub fn of(
+        conn: &mut DbConn,
+        event_id: &str,
+        owner_id: &str,
+        others: &[String],
+    ) -> Result<Self> {
+        let person = MAX_NOTES_PER_PERSON - store::note_total(conn, owner_id)?;
+        let connections = store::between(conn, event_id, owner_id, others)?
+            .into_iter()
+            .filter(|c| c.owner_id == owner_id && c.deleted_at.is_none())
+            .map(|c| (c.other_id, i64::from(MAX_NOTES_PER_CONNECTION - c.note_count)))
+            .collect();
+        Ok(Self { person, connections })
+    }
+
+    /// Takes room for one note on the connection with `other`, or names the cap it would pass.
+    pub fn take(&mut self, other: &str) -> Result<(), NoteCap> {
+        let left =
+            self.connections.entry(other.to_owned()).or_insert(i64::from(MAX_NOTES_PER_CONNECTION));
+        if *left <= 0 {
+            return Err(NoteCap::Connection);
+        }
+        if self.person <= 0 {
+            return Err(NoteCap::Person);
+        }
+        *left -= 1;
+        self.person -= 1;
+        Ok(())
+    }
+}
+
+/// Summaries of `connections`, with the other people's profiles, in the same order.
+pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<ConnectionSummary>> {
     let other_ids: Vec<String> = connections.iter().map(|c| c.other_id.clone()).collect();
     let members = crate::db::attendees::find_many(conn, &other_ids)?;
     let others: HashMap<String, Member> =
@@ -46,60 +111,32 @@ pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<Conn
             Ok((c, other))
         })
         .collect::<Result<Vec<_>>>()?;
-    with_people(conn, rows)
-}
-
-/// Adds the other people's topics and the notes to connections joined with their other side.
-fn with_people(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionView>> {
-    let ids: Vec<String> = rows.iter().map(|(c, _)| c.id.clone()).collect();
-    let mut notes: HashMap<String, Vec<Note>> = HashMap::new();
-    for note in store::notes_of(conn, &ids)? {
-        notes.entry(note.connection_id.clone()).or_default().push(note);
-    }
-    let count = |id: &str| notes.get(id).map_or(0, |n| i64::try_from(n.len()).unwrap_or(i64::MAX));
-    let summaries = summarize(conn, rows, count)?;
-    Ok(summaries
-        .into_iter()
-        .map(|summary| {
-            let notes = notes.remove(&summary.connection.id).unwrap_or_default();
-            ConnectionView { summary, notes }
-        })
-        .collect())
+    summarize(conn, rows)
 }
 
 /// Adds the other people's topics to connections joined with their other side.
-fn summarize(
-    conn: &mut DbConn,
-    rows: Vec<(Connection, Member)>,
-    note_count: impl Fn(&str) -> i64,
-) -> Result<Vec<ConnectionSummary>> {
+fn summarize(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionSummary>> {
     let (connections, members): (Vec<Connection>, Vec<Member>) = rows.into_iter().unzip();
     let profiles = attendees::with_topics(conn, members)?;
     Ok(connections
         .into_iter()
         .zip(profiles)
-        .map(|(connection, other)| {
-            let note_count = note_count(&connection.id);
-            ConnectionSummary { connection, other, note_count }
-        })
+        .map(|(connection, other)| ConnectionSummary { connection, other })
         .collect())
 }
 
-/// Summaries of the connections with these ids, by id: three queries whatever their number. A
-/// scan's answer: its size does not grow with the notes (a batch of 500 scans of one person, each
-/// with a note, would otherwise carry 500 × 500 notes).
+/// Summaries of the connections with these ids, by id: three queries whatever their number.
 pub fn summaries_by_id(
     conn: &mut DbConn,
     ids: &[String],
 ) -> Result<HashMap<String, ConnectionSummary>> {
     let rows = store::find_many_with_other(conn, ids)?;
-    let counts: HashMap<String, i64> = store::note_counts(conn, ids)?.into_iter().collect();
-    let summaries = summarize(conn, rows, |id| counts.get(id).copied().unwrap_or(0))?;
+    let summaries = summarize(conn, rows)?;
     Ok(summaries.into_iter().map(|s| (s.connection.id.clone(), s)).collect())
 }
 
 /// One of the owner's live connections.
-pub fn get(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<ConnectionView> {
+pub fn get(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<ConnectionSummary> {
     let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
     views(conn, vec![found])?.pop().ok_or_else(not_found)
 }
@@ -109,7 +146,7 @@ pub fn update(
     owner_id: &str,
     id: &str,
     mut changes: ConnectionChanges,
-) -> Result<ConnectionView> {
+) -> Result<ConnectionSummary> {
     let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
     changes.updated_at = Some(db::now());
     store::update(conn, id, &changes)?;
@@ -117,30 +154,53 @@ pub fn update(
     get(conn, owner_id, id)
 }
 
-/// Adds a note entry; earlier entries stay as they were, whichever device wrote them.
+/// Adds a note entry to the caller's connection in the event; earlier entries stay as they were,
+/// whichever device wrote them. Refused past either cap (`note_limit_reached`). Call in a write
+/// transaction: the caller's membership is locked first, so that their concurrent writes cannot
+/// both pass the per-person cap (the per-connection cap is one conditional statement anyway).
 pub fn add_note(
     conn: &mut DbConn,
-    owner_id: &str,
+    event_id: &str,
+    account_id: &str,
     id: &str,
     body: String,
     written_at: Option<NaiveDateTime>,
-) -> Result<ConnectionView> {
-    let connection = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+) -> Result<(Note, ConnectionSummary)> {
+    let (_, owner_id) = crate::db::scans::scanner_for_update(conn, event_id, account_id)?
+        .ok_or_else(|| {
+            Error::not_found("event_not_found", "No event with this id is visible to you.")
+        })?;
+    let connection = store::find_for_owner(conn, &owner_id, id)?.ok_or_else(not_found)?;
+    if store::note_total(conn, &owner_id)? >= MAX_NOTES_PER_PERSON {
+        return Err(NoteCap::Person.error());
+    }
     let now = db::now();
-    store::insert_notes(
-        conn,
-        &[Note {
-            id: db::new_id(),
-            connection_id: id.to_owned(),
-            event_id: connection.event_id.clone(),
-            body,
-            written_at: written_at.filter(|t| *t <= now).unwrap_or(now),
-            created_at: now,
-        }],
-    )?;
-    store::update(conn, id, &ConnectionChanges { updated_at: Some(now), ..Default::default() })?;
+    if !store::count_notes(conn, id, 1, MAX_NOTES_PER_CONNECTION, now)? {
+        return Err(NoteCap::Connection.error());
+    }
+    let note = Note {
+        id: db::new_id(),
+        connection_id: id.to_owned(),
+        event_id: connection.event_id.clone(),
+        body,
+        written_at: written_at.filter(|t| *t <= now).unwrap_or(now),
+        created_at: now,
+    };
+    store::insert_notes(conn, std::slice::from_ref(&note))?;
     stamp(conn, &connection)?;
-    get(conn, owner_id, id)
+    Ok((note, get(conn, &owner_id, id)?))
+}
+
+/// A page of the owner's notes on one of their connections, oldest first, after the note `after`.
+pub fn notes(
+    conn: &mut DbConn,
+    owner_id: &str,
+    id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Note>> {
+    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    Ok(store::notes_page(conn, id, after, limit)?)
 }
 
 /// Deletes the owner's side only; the other person keeps theirs.
@@ -165,7 +225,7 @@ fn stamp(conn: &mut DbConn, connection: &Connection) -> Result<()> {
 /// An entry of a page of connections: one the owner has (maybe a tombstone of their own
 /// deletion), or a tombstone of one whose other side deleted their account.
 pub enum PageItem {
-    Live(Box<ConnectionView>),
+    Live(Box<ConnectionSummary>),
     Gone(Tombstone),
 }
 
@@ -173,7 +233,7 @@ impl PageItem {
     /// The page order: change number, then id.
     fn key(&self) -> (i64, &str) {
         match self {
-            Self::Live(view) => (view.summary.connection.change_seq, &view.summary.connection.id),
+            Self::Live(view) => (view.connection.change_seq, &view.connection.id),
             Self::Gone(tombstone) => (tombstone.change_seq, &tombstone.connection_id),
         }
     }

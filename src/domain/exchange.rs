@@ -5,15 +5,16 @@
 //! badges, and each successful one creates or adds to the pair of connections (one per side).
 //! One bad item never sinks the others: it gets its own status and reason.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::connections::{MAX_NOTES_PER_CONNECTION, NoteRoom};
 use crate::db::connections::{self as store, Connection, NewConnection, Note};
 use crate::db::events::Event;
 use crate::db::scans::{self as scan_store, NewScan};
 use crate::db::{self, DbConn};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How far in the future a device clock may be before its time is replaced by the server's.
 pub const MAX_CLOCK_AHEAD: Duration = Duration::minutes(5);
@@ -40,6 +41,9 @@ pub enum ScanStatus {
     CannotScanSelf,
     /// The item is malformed; `reason` says how.
     Invalid,
+    /// The item's note would pass a cap on notes (per connection or per person); nothing of the
+    /// item was recorded: send it again without the note.
+    NoteLimitReached,
 }
 
 impl ScanStatus {
@@ -52,6 +56,7 @@ impl ScanStatus {
             Self::BadgeRevoked => "badge_revoked",
             Self::CannotScanSelf => "cannot_scan_self",
             Self::Invalid => "invalid",
+            Self::NoteLimitReached => "note_limit_reached",
         }
     }
 
@@ -209,6 +214,7 @@ pub fn record(
         fresh.push((index, input, target));
     }
 
+    limit_notes(conn, event, scanner_id, &mut fresh, &mut results)?;
     let changed = connect(conn, event, scanner_id, &fresh, &mut results, now)?;
     store_scans(conn, event, scanner_id, &fresh, &results, &holders, now)?;
     // Last, as the owners' change counters stay locked until the commit (see `db::changes`).
@@ -242,6 +248,44 @@ pub fn record(
 enum Replay {
     SameAs(usize),
     Earlier(String),
+}
+
+/// An item whose note would pass a cap on notes is answered `note_limit_reached` and left out
+/// whole (no connection, no scan recorded), so that the client can send it again, under the same
+/// client scan id, without the note. The caps are read under the scanner's lock.
+fn limit_notes(
+    conn: &mut DbConn,
+    event: &Event,
+    scanner_id: &str,
+    fresh: &mut Vec<(usize, ScanInput, Option<String>)>,
+    results: &mut [ScanResult],
+) -> Result<()> {
+    let with_notes: Vec<String> = fresh
+        .iter()
+        .filter(|(_, input, _)| input.extras.note.is_some())
+        .filter_map(|(_, _, target)| target.clone())
+        .collect();
+    if with_notes.is_empty() {
+        return Ok(());
+    }
+    let mut room = NoteRoom::of(conn, &event.id, scanner_id, &with_notes)?;
+    fresh.retain(|(index, input, target)| {
+        let Some(target) = target.as_deref().filter(|_| input.extras.note.is_some()) else {
+            return true;
+        };
+        match room.take(target) {
+            Ok(()) => true,
+            Err(cap) => {
+                results[*index] = ScanResult::new(
+                    &input.client_scan_id,
+                    ScanStatus::NoteLimitReached,
+                    Some(cap.reason()),
+                );
+                false
+            }
+        }
+    });
+    Ok(())
 }
 
 fn duplicate(client_scan_id: &str, reason: &str) -> ScanResult {
@@ -436,6 +480,17 @@ fn apply_extras(
         }
     }
     store::insert_notes(conn, &notes)?;
+    // The counts the caps read (room for these notes was checked under the scanner's lock), in
+    // id order like every other write of the batch.
+    let mut added: BTreeMap<&str, i32> = BTreeMap::new();
+    for note in &notes {
+        *added.entry(note.connection_id.as_str()).or_default() += 1;
+    }
+    for (id, n) in added {
+        if !store::count_notes(conn, id, n, MAX_NOTES_PER_CONNECTION, now)? {
+            return Err(Error::internal(anyhow::anyhow!("connection {id} passed its note cap")));
+        }
+    }
     Ok(())
 }
 

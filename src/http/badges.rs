@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AuthUser;
 use crate::domain::{attendees, badges};
 use crate::error::{Error, Problem, Result};
-use crate::qr::{self, sheet};
+use crate::qr::{self, renderer, sheet};
 use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -265,10 +265,20 @@ pub struct SheetQuery {
     /// Only these attendees: ids separated by commas (at most 1,000), each an attendee of this
     /// event.
     pub attendee_ids: Option<String>,
+    /// Which page of the selection, from 1 (default 1). `X-Page-Count` says how many there are.
+    pub page: Option<usize>,
+    /// Badges on this sheet, 1 to 1,000 (default 1,000).
+    pub per_page: Option<usize>,
 }
 
-/// A printable PDF of badges — name, company and QR on each, eight to a page — for the whole
-/// event or a filtered list (organizers only).
+/// A printable PDF of badges — name, company and QR on each, eight to a paper page — for the
+/// whole event or a filtered list, at most 1,000 badges a sheet: a larger selection is printed in
+/// pages (`page`, `per_page`), in the order attendees were added (organizers only).
+///
+/// Each organizer makes one sheet at a time, and at most 6 a minute (bursts of 6); beyond that,
+/// 429 with `Retry-After`. Sheets render on a renderer of their own (one thread, 4 sheets waiting
+/// at most), never on the threads that serve database reads and writes; when it is full, 503 with
+/// `Retry-After`.
 ///
 /// Names print in the PDF base font: letters outside Latin-1 show as `?` (the PNG and SVG badges
 /// carry any script).
@@ -277,12 +287,20 @@ pub struct SheetQuery {
     security(("bearer" = [])),
     params(("event_id" = String, Path, description = "The event's id."), SheetQuery),
     responses(
-        (status = 200, description = "The sheet.", body = Vec<u8>, content_type = "application/pdf"),
+        (status = 200, description = "The sheet: one page of the selection.", body = Vec<u8>, content_type = "application/pdf",
+            headers(
+                ("X-Total-Count" = u64, description = "Badges in the whole selection."),
+                ("X-Page-Count" = u64, description = "Sheets of `per_page` badges the selection makes."),
+            )),
         (status = 400, description = "The query is not valid (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`paper`, `topic` or `attendee_ids` is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`paper`, `topic`, `attendee_ids`, `page` (0, or past the last page) or `per_page` (0, or over 1,000) is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "A sheet of the caller's is still being made, or they made 6 in the last minute (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "The renderer is full with other organizers' sheets (`renderer_busy`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 #[get("/events/{event_id}/badge-sheet")]
@@ -293,7 +311,7 @@ pub async fn badge_sheet(
     query: web::Query<SheetQuery>,
 ) -> Result<HttpResponse> {
     let event_id = path.into_inner();
-    let SheetQuery { paper, topic, attendee_ids } = query.into_inner();
+    let SheetQuery { paper, topic, attendee_ids, page, per_page } = query.into_inner();
     let paper = match paper.as_deref() {
         None | Some("a4") => sheet::Paper::A4,
         Some("letter") => sheet::Paper::Letter,
@@ -301,6 +319,7 @@ pub async fn badge_sheet(
             return Err(Error::invalid_field("paper", format!("`{other}` is not a4 or letter")));
         }
     };
+    let page = badges::SheetPage::new(page, per_page)?;
     let ids: Option<Vec<String>> = attendee_ids
         .map(|ids| {
             ids.split(',')
@@ -320,15 +339,34 @@ pub async fn badge_sheet(
     if ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
         return Err(Error::invalid_field("attendee_ids", "at most 1,000 ids"));
     }
-    let cards = state
+    // Held until the sheet is rendered (it goes with the render job), or until this request ends
+    // before that.
+    let slot = state.sheet_limits.start(&user.account_id)?;
+    let account_id = user.account_id.clone();
+    let selection = state
         .db
         .read(move |conn| {
-            badges::sheet_cards(conn, &event_id, &user.account_id, topic.as_deref(), ids.as_deref())
+            badges::sheet_cards(
+                conn,
+                &event_id,
+                &account_id,
+                topic.as_deref(),
+                ids.as_deref(),
+                page,
+            )
         })
         .await?;
-    let pdf = web::block(move || sheet::pdf(&cards, paper)).await??;
+    let cards = selection.cards;
+    let rendering = state.renderer.submit(move || {
+        let _slot = slot;
+        sheet::pdf(&cards, paper)
+    })?;
+    state.sheet_limits.charge(&user.account_id);
+    let pdf = renderer::finished(rendering).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"badges.pdf\""))
+        .insert_header(("X-Total-Count", selection.total.to_string()))
+        .insert_header(("X-Page-Count", selection.pages.to_string()))
         .body(pdf))
 }

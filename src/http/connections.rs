@@ -8,9 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::accounts::some;
 use super::{AuthUser, Json, pagination};
 use crate::db::connections::ConnectionChanges;
+use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile};
-use crate::domain::connections::{self, ConnectionSummary, ConnectionView, PageItem};
+use crate::domain::connections::{self, ConnectionSummary, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
 use crate::domain::text::{self, Lines};
 use crate::error::{Error, FieldError, Problem, Result};
@@ -69,6 +70,17 @@ pub struct NoteResponse {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<Note> for NoteResponse {
+    fn from(n: Note) -> Self {
+        Self {
+            id: n.id,
+            body: n.body,
+            written_at: n.written_at.and_utc(),
+            created_at: n.created_at.and_utc(),
+        }
+    }
+}
+
 /// A promise made at or after the meeting ("I'll send you that article").
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +92,8 @@ pub struct FollowUpPromise {
     pub due_at: Option<String>,
 }
 
-/// A connection as its owner sees it, without the notes (`note_count` says how many).
+/// A connection as its owner sees it. Its size never grows with the notes: `note_count` says how
+/// many there are, and `…/connections/{connection_id}/notes` pages through them.
 #[derive(Serialize, ToSchema)]
 pub struct ConnectionSummaryResponse {
     pub connection_id: String,
@@ -90,8 +103,8 @@ pub struct ConnectionSummaryResponse {
     pub last_met_at: DateTime<Utc>,
     /// How many times the caller scanned (or was scanned by) this person.
     pub scan_count: i32,
-    /// How many notes the caller has written about this person.
-    pub note_count: i64,
+    /// How many notes the caller has written about this person (at most 200).
+    pub note_count: i32,
     pub tags: Vec<String>,
     /// 1 to 5, the caller's own.
     pub rating: Option<i32>,
@@ -104,14 +117,6 @@ pub struct ConnectionSummaryResponse {
     pub deleted: bool,
 }
 
-/// A connection as its owner sees it, with the owner's notes, oldest first.
-#[derive(Serialize, ToSchema)]
-pub struct ConnectionResponse {
-    #[serde(flatten)]
-    pub connection: ConnectionSummaryResponse,
-    pub notes: Vec<NoteResponse>,
-}
-
 impl From<ConnectionSummary> for ConnectionSummaryResponse {
     fn from(summary: ConnectionSummary) -> Self {
         let c = summary.connection;
@@ -122,7 +127,7 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
             first_met_at: c.first_met_at.and_utc(),
             last_met_at: c.last_met_at.and_utc(),
             scan_count: c.scan_count,
-            note_count: summary.note_count,
+            note_count: c.note_count,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             rating: c.rating,
             follow_up: c.follow_up_text.map(|text| FollowUpPromise {
@@ -138,17 +143,17 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
     }
 }
 
-impl From<PageItem> for ConnectionResponse {
+impl From<PageItem> for ConnectionSummaryResponse {
     fn from(item: PageItem) -> Self {
         match item {
-            PageItem::Live(view) => Self::from(*view),
+            PageItem::Live(summary) => Self::from(*summary),
             PageItem::Gone(tombstone) => Self::from(tombstone),
         }
     }
 }
 
 /// The other person deleted their account: nothing of their profile is left but their former id.
-impl From<Tombstone> for ConnectionResponse {
+impl From<Tombstone> for ConnectionSummaryResponse {
     fn from(t: Tombstone) -> Self {
         let other = SharedProfile {
             attendee_id: t.other_id,
@@ -162,7 +167,7 @@ impl From<Tombstone> for ConnectionResponse {
             can_talk_about: Vec::new(),
             want_to_learn: Vec::new(),
         };
-        let connection = ConnectionSummaryResponse {
+        Self {
             connection_id: t.connection_id,
             event_id: t.event_id,
             other,
@@ -176,25 +181,6 @@ impl From<Tombstone> for ConnectionResponse {
             created_at: t.created_at.and_utc(),
             updated_at: t.deleted_at.and_utc(),
             deleted: true,
-        };
-        Self { connection, notes: Vec::new() }
-    }
-}
-
-impl From<ConnectionView> for ConnectionResponse {
-    fn from(view: ConnectionView) -> Self {
-        Self {
-            connection: ConnectionSummaryResponse::from(view.summary),
-            notes: view
-                .notes
-                .into_iter()
-                .map(|n| NoteResponse {
-                    id: n.id,
-                    body: n.body,
-                    written_at: n.written_at.and_utc(),
-                    created_at: n.created_at.and_utc(),
-                })
-                .collect(),
         }
     }
 }
@@ -281,7 +267,7 @@ pub struct ConnectionsQuery {
 #[derive(Serialize, ToSchema)]
 pub struct ConnectionPage {
     /// Oldest change first.
-    pub items: Vec<ConnectionResponse>,
+    pub items: Vec<ConnectionSummaryResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// On the last page: pass as `updated_since` next time to get only what changed since. Opaque.
@@ -299,7 +285,7 @@ fn parse_cursor(raw: &str) -> Result<(i64, String)> {
 
 fn cursor_of(item: &PageItem) -> String {
     let (seq, id) = match item {
-        PageItem::Live(view) => (view.summary.connection.change_seq, &view.summary.connection.id),
+        PageItem::Live(view) => (view.connection.change_seq, &view.connection.id),
         PageItem::Gone(t) => (t.change_seq, &t.connection_id),
     };
     format!("c{seq}.{id}")
@@ -380,7 +366,8 @@ pub async fn list_connections(
     let mut found = found;
     found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if more { found.last().map(cursor_of) } else { None };
-    let items: Vec<ConnectionResponse> = found.into_iter().map(ConnectionResponse::from).collect();
+    let items: Vec<ConnectionSummaryResponse> =
+        found.into_iter().map(ConnectionSummaryResponse::from).collect();
     // The owner's change number read before this page: every change up to it is in this page or
     // an earlier one, whenever its transaction began (see `db::changes`).
     let sync_token = next_cursor.is_none().then(|| format!("s{horizon}.{owner}"));
@@ -393,7 +380,7 @@ pub async fn list_connections(
     security(("bearer" = [])),
     params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
     responses(
-        (status = 200, description = "The connection.", body = ConnectionResponse),
+        (status = 200, description = "The connection, without its notes (`note_count` says how many).", body = ConnectionSummaryResponse),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
     )
@@ -407,7 +394,7 @@ pub async fn get_connection(
     let (event_id, id) = path.into_inner();
     let owner = scanner_id(&state, event_id, user.account_id).await?;
     let view = state.db.read(move |conn| connections::get(conn, &owner, &id)).await?;
-    Ok(HttpResponse::Ok().json(ConnectionResponse::from(view)))
+    Ok(HttpResponse::Ok().json(ConnectionSummaryResponse::from(view)))
 }
 
 /// Changes to my side of a connection; notes are added with `POST …/notes`, never edited.
@@ -433,7 +420,7 @@ pub struct PatchConnectionRequest {
     params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
     request_body = PatchConnectionRequest,
     responses(
-        (status = 200, description = "The changed connection.", body = ConnectionResponse),
+        (status = 200, description = "The changed connection.", body = ConnectionSummaryResponse),
         (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
@@ -481,7 +468,7 @@ pub async fn patch_connection(
     }
     let owner = scanner_id(&state, event_id, user.account_id).await?;
     let view = state.db.write(move |conn| connections::update(conn, &owner, &id, changes)).await?;
-    Ok(HttpResponse::Ok().json(ConnectionResponse::from(view)))
+    Ok(HttpResponse::Ok().json(ConnectionSummaryResponse::from(view)))
 }
 
 /// Deletes my side of a connection; the other person keeps theirs. Delta sync reports it as a
@@ -518,21 +505,37 @@ pub struct NoteRequest {
     pub written_at: Option<String>,
 }
 
+/// The note just added, and the connection it went on.
+#[derive(Serialize, ToSchema)]
+pub struct AddedNoteResponse {
+    #[serde(flatten)]
+    pub connection: ConnectionSummaryResponse,
+    pub note: NoteResponse,
+}
+
 /// Adds a note to my side of a connection. Notes are kept as entries, each with its time: a note
 /// from a second device never overwrites the first.
+///
+/// A connection holds at most 200 notes, and a person writes at most 5,000 in an event; past
+/// either, 409 `note_limit_reached`. Each note counts against the person's budget of note
+/// characters (bursts of 250,000, then 20,000 a minute) and of write requests (10 a second, bursts
+/// of 30); beyond them, 429 with `Retry-After`.
 #[utoipa::path(
     tag = "connections",
     security(("bearer" = [])),
     params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id.")),
     request_body = NoteRequest,
     responses(
-        (status = 201, description = "The connection with the new note.", body = ConnectionResponse),
+        (status = 201, description = "The connection (with `note_count`) and the new note.", body = AddedNoteResponse),
         (status = 400, description = "The body is malformed (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection holds 200 notes, or the caller has written 5,000 in this event (`note_limit_reached`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many write requests or characters of notes (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 #[post("/events/{event_id}/connections/{connection_id}/notes")]
@@ -553,10 +556,66 @@ pub async fn add_note(
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
-    let owner = scanner_id(&state, event_id, user.account_id).await?;
-    let view = state
+    state.scan_limits.note(&user.account_id, text.chars().count())?;
+    let account_id = user.account_id;
+    let (note, connection) = state
         .db
-        .write(move |conn| connections::add_note(conn, &owner, &id, text, written_at))
+        .write(move |conn| {
+            connections::add_note(conn, &event_id, &account_id, &id, text, written_at)
+        })
         .await?;
-    Ok(HttpResponse::Created().json(ConnectionResponse::from(view)))
+    Ok(HttpResponse::Created().json(AddedNoteResponse {
+        connection: ConnectionSummaryResponse::from(connection),
+        note: NoteResponse::from(note),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotesQuery {
+    /// Notes per page, 1 to 100 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotePage {
+    /// Oldest first, in the order the server received them.
+    pub items: Vec<NoteResponse>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// My notes on one of my connections, a page at a time, oldest first.
+#[utoipa::path(
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "The event's id."), ("connection_id" = String, Path, description = "The connection's id."), NotesQuery),
+    responses(
+        (status = 200, description = "A page of notes.", body = NotePage),
+        (status = 400, description = "The query is not valid (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `cursor` is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{event_id}/connections/{connection_id}/notes")]
+pub async fn list_notes(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    query: web::Query<NotesQuery>,
+) -> Result<HttpResponse> {
+    let (event_id, id) = path.into_inner();
+    let NotesQuery { limit, cursor } = query.into_inner();
+    let (limit, cursor) = pagination::check(limit, cursor)?;
+    let owner = scanner_id(&state, event_id, user.account_id).await?;
+    let found = state
+        .db
+        .read(move |conn| connections::notes(conn, &owner, &id, cursor.as_deref(), limit + 1))
+        .await?;
+    let (found, next_cursor) = pagination::split(found, limit, |note| note.id.as_str());
+    let items = found.into_iter().map(NoteResponse::from).collect();
+    Ok(HttpResponse::Ok().json(NotePage { items, next_cursor }))
 }

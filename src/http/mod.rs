@@ -30,7 +30,7 @@ use crate::error::Error;
 
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::Buckets;
+pub use rate_limit::{Buckets, SheetLimits, WriteLimits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -127,7 +127,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(profiles::directory)
             .service(connections::patch_connection)
             .service(connections::delete_connection)
-            .service(connections::add_note),
+            .service(connections::add_note)
+            .service(connections::list_notes),
     );
 }
 

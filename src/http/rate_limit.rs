@@ -1,8 +1,13 @@
-//! A token bucket per key, in this process: enough to stop one person's client from firing scans
-//! in a loop. Behind several replicas each replica keeps its own buckets.
+//! Token buckets per key, in this process: enough to stop one person's client from writing in a
+//! loop. Behind several replicas each replica keeps its own buckets.
+//!
+//! Writes that grow with what they carry are charged for what they carry: a scan batch per item,
+//! a note per character, a badge sheet per sheet. A cost larger than a bucket passes when the
+//! bucket is full and leaves it in debt, so one large offline upload always gets through, and a
+//! loop of them gets the refill rate and nothing more.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::error::Error;
@@ -18,15 +23,58 @@ const MAX_KEYS: usize = 100_000;
 
 impl Buckets {
     pub fn new(capacity: u32, per_second: u32) -> Self {
-        Self {
-            capacity: f64::from(capacity),
-            per_second: f64::from(per_second),
-            state: Mutex::new(HashMap::new()),
-        }
+        Self::with_rate(capacity, f64::from(per_second))
+    }
+
+    pub fn per_minute(capacity: u32, per_minute: u32) -> Self {
+        Self::with_rate(capacity, f64::from(per_minute) / 60.0)
+    }
+
+    fn with_rate(capacity: u32, per_second: f64) -> Self {
+        Self { capacity: f64::from(capacity), per_second, state: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token for `key`, or says in how many seconds one is free (429 `rate_limited`).
     pub fn take(&self, key: &str, what: &str) -> Result<(), Error> {
+        self.take_n(key, 1, what)
+    }
+
+    /// Takes `cost` tokens for `key` when the bucket holds them, or all of it (going into debt)
+    /// when the cost is more than the bucket holds and the bucket is full. Otherwise says in how
+    /// many seconds the request would pass (429 `rate_limited`).
+    pub fn take_n(&self, key: &str, cost: u64, what: &str) -> Result<(), Error> {
+        self.admit(key, cost, true, what)
+    }
+
+    /// Whether [`Self::take_n`] would pass, taking nothing (the cost is charged later).
+    pub fn check_n(&self, key: &str, cost: u64, what: &str) -> Result<(), Error> {
+        self.admit(key, cost, false, what)
+    }
+
+    fn admit(&self, key: &str, cost: u64, take: bool, what: &str) -> Result<(), Error> {
+        let cost = cost as f64;
+        self.with_tokens(key, |tokens| {
+            let needed = cost.min(self.capacity);
+            if *tokens >= needed {
+                if take {
+                    *tokens -= cost;
+                }
+                return Ok(());
+            }
+            let wait = ((needed - *tokens) / self.per_second).ceil();
+            Err(Error::rate_limited(
+                wait as u64,
+                format!("Too many {what}; slow down and retry after the given time."),
+            ))
+        })
+    }
+
+    /// Charges `cost` tokens to `key` whatever the bucket holds (it may go into debt).
+    pub fn charge(&self, key: &str, cost: u64) {
+        self.with_tokens(key, |tokens| *tokens -= cost as f64);
+    }
+
+    fn with_tokens<T>(&self, key: &str, f: impl FnOnce(&mut f64) -> T) -> T {
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if state.len() >= MAX_KEYS && !state.contains_key(key) {
@@ -36,14 +84,158 @@ impl Buckets {
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second)
             .min(self.capacity);
         *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        f(tokens)
+    }
+}
+
+/// One thing at a time per key.
+#[derive(Default)]
+pub struct Slots {
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+/// A key's slot, held until dropped.
+pub struct Slot {
+    busy: Arc<Mutex<HashSet<String>>>,
+    key: String,
+}
+
+impl Slots {
+    /// The key's slot, unless it is held already.
+    pub fn try_take(&self, key: &str) -> Option<Slot> {
+        let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        busy.insert(key.to_owned()).then(|| Slot { busy: self.busy.clone(), key: key.to_owned() })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        busy.remove(&self.key);
+    }
+}
+
+/// Write requests per person (scans, batches, notes): 10 a second, in bursts of 30.
+pub const REQUESTS_PER_SECOND: u32 = 10;
+pub const REQUEST_BURST: u32 = 30;
+/// Scans per person, each item of a batch counting as one: 1,500 at once (a full offline batch
+/// and two retries of it), then 60 a minute.
+pub const SCAN_BURST: u32 = 1_500;
+pub const SCANS_PER_MINUTE: u32 = 60;
+/// Characters of notes per person (on scans and added to connections): 250,000 at once (a day of
+/// offline notes: 500 of 500 characters), then 20,000 a minute.
+pub const NOTE_CHARS_BURST: u32 = 250_000;
+pub const NOTE_CHARS_PER_MINUTE: u32 = 20_000;
+
+/// What a person's writes may cost, keyed by account.
+pub struct WriteLimits {
+    requests: Buckets,
+    scans: Buckets,
+    note_chars: Buckets,
+}
+
+impl Default for WriteLimits {
+    fn default() -> Self {
+        Self {
+            requests: Buckets::new(REQUEST_BURST, REQUESTS_PER_SECOND),
+            scans: Buckets::per_minute(SCAN_BURST, SCANS_PER_MINUTE),
+            note_chars: Buckets::per_minute(NOTE_CHARS_BURST, NOTE_CHARS_PER_MINUTE),
+        }
+    }
+}
+
+impl WriteLimits {
+    /// Charges a request that carries `scans` scans with `note_chars` characters of notes.
+    pub fn scans(&self, key: &str, scans: usize, note_chars: usize) -> Result<(), Error> {
+        self.requests.take(key, "requests")?;
+        self.scans.take_n(key, scans as u64, "scans")?;
+        if note_chars == 0 {
+            // Scans without notes go on while the note budget is in debt.
             return Ok(());
         }
-        let wait = ((1.0 - *tokens) / self.per_second).ceil();
-        Err(Error::rate_limited(
-            wait as u64,
-            format!("Too many {what}; slow down and retry after the given time."),
-        ))
+        self.note_chars.take_n(key, note_chars as u64, "characters of notes")
+    }
+
+    /// Charges a request that adds a note of `chars` characters.
+    pub fn note(&self, key: &str, chars: usize) -> Result<(), Error> {
+        self.requests.take(key, "requests")?;
+        self.note_chars.take_n(key, chars as u64, "characters of notes")
+    }
+}
+
+/// Badge sheets per organizer: one at a time, and 6 a minute (in bursts of 6).
+pub const SHEET_BURST: u32 = 6;
+pub const SHEETS_PER_MINUTE: u32 = 6;
+
+pub struct SheetLimits {
+    running: Slots,
+    sheets: Buckets,
+}
+
+impl Default for SheetLimits {
+    fn default() -> Self {
+        Self {
+            running: Slots::default(),
+            sheets: Buckets::per_minute(SHEET_BURST, SHEETS_PER_MINUTE),
+        }
+    }
+}
+
+impl SheetLimits {
+    /// The organizer's slot for one sheet, unless one of theirs is being made or their budget is
+    /// spent (429 `rate_limited`). The sheet is charged when it is queued ([`Self::charge`]), so a
+    /// request turned away before that costs nothing.
+    pub fn start(&self, key: &str) -> Result<Slot, Error> {
+        let slot = self.running.try_take(key).ok_or_else(|| {
+            Error::rate_limited(
+                SHEET_IN_PROGRESS_RETRY_SECS,
+                "A badge sheet of yours is being made: one at a time. Retry when it is done.",
+            )
+        })?;
+        self.sheets.check_n(key, 1, "badge sheets")?;
+        Ok(slot)
+    }
+
+    pub fn charge(&self, key: &str) {
+        self.sheets.charge(key, 1);
+    }
+}
+
+/// What `Retry-After` says when the organizer's previous sheet is still being made.
+const SHEET_IN_PROGRESS_RETRY_SECS: u64 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cost_above_the_capacity_passes_once_when_full_then_waits_for_the_debt() {
+        let buckets = Buckets::new(10, 1);
+        assert!(buckets.take_n("ada", 25, "scans").is_ok(), "a full bucket lets it through");
+        let refused = buckets.take_n("ada", 1, "scans").unwrap_err();
+        assert_eq!(refused.code(), "rate_limited");
+        assert!(refused.to_string().contains("Too many scans"));
+        assert!(buckets.take_n("bob", 10, "scans").is_ok(), "each key has its own bucket");
+        assert!(buckets.take_n("bob", 1, "scans").is_err());
+    }
+
+    #[test]
+    fn a_check_takes_nothing() {
+        let buckets = Buckets::new(2, 1);
+        assert!(buckets.check_n("ada", 1, "sheets").is_ok());
+        buckets.charge("ada", 1);
+        assert!(buckets.check_n("ada", 1, "sheets").is_ok(), "one token is left");
+        buckets.charge("ada", 1);
+        assert!(buckets.check_n("ada", 1, "sheets").is_err());
+    }
+
+    #[test]
+    fn a_slot_is_held_until_dropped() {
+        let slots = Slots::default();
+        let held = slots.try_take("ada").unwrap();
+        assert!(slots.try_take("ada").is_none());
+        assert!(slots.try_take("bob").is_some());
+        drop(held);
+        assert!(slots.try_take("ada").is_some());
     }
 }

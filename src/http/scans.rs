@@ -36,7 +36,8 @@ pub struct ScanRequest {
     /// in the future, or more than a day before the event starts, is recorded as the server's time.
     #[schema(value_type = String, format = DateTime)]
     pub scanned_at: String,
-    /// A first note about the person (1 to 5,000 characters).
+    /// A note about the person (1 to 5,000 characters). Counts towards the caps on notes (200 a
+    /// connection, 5,000 a person in an event) and the budget of note characters.
     pub note: Option<String>,
     /// Tags for the connection (replace earlier ones); at most 20.
     pub tags: Option<Vec<String>>,
@@ -61,7 +62,7 @@ pub struct ScanResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The caller's connection with the person, for `created` and `already_connected`; without
-    /// the notes (`note_count` says how many): read the connection for them.
+    /// the notes (`note_count` says how many): page through them at `…/connections/{id}/notes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionSummaryResponse>,
 }
@@ -131,7 +132,13 @@ async fn run(
     account_id: String,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<(Vec<ScanResult>, HashMap<String, ConnectionSummary>)> {
-    let limits = state.clone();
+    // Charged before any database work: per request, per scan, per character of notes.
+    let note_chars = items
+        .iter()
+        .filter_map(|item| item.as_ref().ok()?.extras.note.as_deref())
+        .map(|note| note.chars().count())
+        .sum();
+    state.scan_limits.scans(&account_id, items.len(), note_chars)?;
     let results = state
         .db
         .write(move |conn| {
@@ -144,7 +151,6 @@ async fn run(
                     Error::not_found("event_not_found", "No event with this id is visible to you.");
                 return Err(crate::domain::accounts::gone_or(conn, &account_id, not_found));
             };
-            limits.scan_limits.take(&scanner_id, "scans")?;
             exchange::record(conn, &event, &scanner_id, items)
         })
         .await?;
@@ -173,8 +179,10 @@ fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionSummary>) 
 ///
 /// Idempotent: the same `client_scan_id` sent again (after a timeout, or later in a batch) is
 /// recorded once and answered the same way. Scanning someone again adds to the connection (a
-/// meeting, a note), never a second connection. At most 10 scans a second per person (bursts of
-/// 30); beyond that, 429 with `Retry-After`.
+/// meeting, a note), never a second connection. A note that would pass a cap on notes refuses the
+/// whole scan (409 `note_limit_reached`): send it again without the note. Rate limits per person:
+/// 10 requests a second (bursts of 30); 60 scans a minute (bursts of 1,500, batch items included);
+/// 20,000 characters of notes a minute (bursts of 250,000); beyond that, 429 with `Retry-After`.
 #[utoipa::path(
     tag = "scans",
     security(("bearer" = [])),
@@ -187,11 +195,11 @@ fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionSummary>) 
         (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The caller is not in this event (`event_not_found`), or no badge of this event has the code (`badge_not_found`); a code of another event answers the same.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The client scan id was used for another badge before (`duplicate_scan`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client scan id was used for another badge before (`duplicate_scan`), or the note would pass a cap: 200 notes a connection, 5,000 a person in the event (`note_limit_reached`; nothing was recorded).", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The badge was rotated; its old code no longer works (`badge_revoked`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid (`validation_failed`), or the badge is the caller's own (`cannot_scan_self`).", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many scans (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many requests, scans or characters of notes (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
@@ -214,6 +222,7 @@ pub async fn scan(
         ScanStatus::CannotScanSelf => (StatusCode::UNPROCESSABLE_ENTITY, Some("cannot_scan_self")),
         ScanStatus::DuplicateScan => (StatusCode::CONFLICT, Some("duplicate_scan")),
         ScanStatus::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        ScanStatus::NoteLimitReached => (StatusCode::CONFLICT, Some("note_limit_reached")),
     };
     if let Some(code) = code {
         return Err(Error::new(status, code, result.reason.unwrap_or_default()));
@@ -225,9 +234,17 @@ pub async fn scan(
 ///
 /// One result per item, matched by `client_scan_id`, with a status: `created`,
 /// `already_connected`, `duplicate_scan` (the id was used with another badge code, in this batch
-/// or before: the first use stands), `badge_not_found`, `badge_revoked`, `cannot_scan_self` or
-/// `invalid` (with a reason). One bad item never sinks the others; re-uploading a batch records
-/// nothing twice and answers the same way.
+/// or before: the first use stands), `badge_not_found`, `badge_revoked`, `cannot_scan_self`,
+/// `invalid` (with a reason) or `note_limit_reached` (the item's note would pass a cap: 200 notes
+/// a connection, 5,000 a person in the event; nothing of the item was recorded, so it can be sent
+/// again under the same id without the note). One bad item never sinks the others; re-uploading a
+/// batch records nothing twice and answers the same way.
+///
+/// Every item counts against the person's scan budget (bursts of 1,500, then 60 a minute), and
+/// every character of its note against the note budget (bursts of 250,000, then 20,000 a minute).
+/// A batch that costs more than a full budget passes when the budget is full and leaves it in
+/// debt: one large offline upload always gets through, a loop of them does not. When a batch does
+/// not fit, the whole batch is refused with 429 and `Retry-After`, and nothing is recorded.
 #[utoipa::path(
     tag = "scans",
     security(("bearer" = [])),
@@ -241,7 +258,7 @@ pub async fn scan(
         (status = 413, description = "The body is over 4 MiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The batch is empty or has more than 500 items (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many uploads (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many requests, scans or characters of notes (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]

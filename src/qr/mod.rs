@@ -3,6 +3,7 @@
 //! Badge codes are upper-case Crockford base32, which QR encodes in its compact alphanumeric
 //! mode; at error-correction level Q a 20-character code fits in QR version 2.
 
+pub mod renderer;
 pub mod sheet;
 
 use image::{ImageEncoder, Luma};

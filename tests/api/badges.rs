@@ -4,17 +4,24 @@ use std::process::Command;
 
 use awc::http::StatusCode;
 use diesel::prelude::*;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use hallway::db::schema::badges;
+use hallway::domain::events::Role;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{Backend, decode_qr_codes, spawn_app, unique_email};
+use crate::helpers::{Backend, TestApp, TestResponse, decode_qr_codes, spawn_app, unique_email};
+use crate::seed;
 
 both_backends!(
     my_badge_png_decodes_to_my_code_at_level_q_version_4_or_lower,
     rotating_a_badge_revokes_the_old_code_at_once,
     the_badge_sheet_prints_every_badge_readable_by_a_qr_decoder,
     badges_of_others_are_for_organizers_only,
+    a_large_selection_prints_in_pages_whose_qr_codes_all_decode,
+    an_organizer_makes_one_sheet_at_a_time_and_six_a_minute,
+    while_sheets_render_other_requests_are_answered_and_a_full_renderer_answers_503,
 );
 
 /// rqrr reports the error-correction level as the two format bits: L = 1, M = 0, Q = 3, H = 2.
@@ -262,4 +269,148 @@ async fn badges_of_others_are_for_organizers_only(backend: Backend) {
         "an attendee of event A is not found through event B"
     );
     assert_eq!(cross.problem_code(), "attendee_not_found");
+}
+
+/// The codes of the event's working badges, sorted.
+fn working_codes(app: &TestApp, event: &str) -> Vec<String> {
+    let event = event.to_owned();
+    let mut codes: Vec<String> = app.query(move |conn| {
+        badges::table
+            .filter(badges::event_id.eq(&event))
+            .filter(badges::revoked_at.is_null())
+            .select(badges::code)
+            .load(conn)
+    });
+    codes.sort();
+    codes
+}
+
+fn header_number(response: &TestResponse, name: &str) -> u64 {
+    response.header(name).unwrap().parse().unwrap()
+}
+
+/// Ten badges printed four a sheet: three sheets, whose QR codes together decode to every badge
+/// once. A page past the last, and more than 1,000 badges a sheet, are refused.
+async fn a_large_selection_prints_in_pages_whose_qr_codes_all_decode(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    seed::people(&app, &event, Role::Attendee, 9);
+    let token = Some(org.access_token.as_str());
+    let sheet = format!("/v1/events/{event}/badge-sheet");
+
+    let mut printed = Vec::new();
+    for (page, badges) in [(1, 4), (2, 4), (3, 2)] {
+        let response = app.get(&format!("{sheet}?per_page=4&page={page}"), token).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        assert_eq!(header_number(&response, "x-total-count"), 10);
+        assert_eq!(header_number(&response, "x-page-count"), 3);
+        let codes: Vec<String> = render_pdf(&response.raw)
+            .iter()
+            .flat_map(|p| cards(p, A4))
+            .flat_map(|card| decode_qr_codes(&card))
+            .map(|(code, _, _)| code)
+            .collect();
+        assert_eq!(codes.len(), badges, "page {page}");
+        printed.extend(codes);
+    }
+    printed.sort();
+    assert_eq!(printed, working_codes(&app, &event), "every badge once, over the pages");
+
+    for (query, field) in [
+        ("per_page=4&page=4", "page"),
+        ("page=0", "page"),
+        ("per_page=1001", "per_page"),
+        ("per_page=0", "per_page"),
+    ] {
+        let refused = app.get(&format!("{sheet}?{query}"), token).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(refused.body["errors"][0]["field"], field, "{query}");
+    }
+    let whole = app.get(&sheet, token).await;
+    assert_eq!(header_number(&whole, "x-page-count"), 1, "up to 1,000 badges make one sheet");
+}
+
+async fn an_organizer_makes_one_sheet_at_a_time_and_six_a_minute(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    seed::people(&app, &event, Role::Attendee, 60);
+    let sheet = format!("/v1/events/{event}/badge-sheet");
+    for _ in 0..6 {
+        let small = app.get(&format!("{sheet}?per_page=1"), Some(&org.access_token)).await;
+        assert_eq!(small.status, StatusCode::OK, "{}", small.body);
+    }
+    let seventh = app.get(&format!("{sheet}?per_page=1"), Some(&org.access_token)).await;
+    assert_eq!(seventh.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(seventh.problem_code(), "rate_limited");
+    assert!(header_number(&seventh, "retry-after") >= 1);
+
+    // Another organizer of the event has a budget of their own, and one sheet at a time: two
+    // sheets of 61 badges asked at once.
+    let co = &seed::people(&app, &event, Role::Organizer, 1)[0];
+    let (a, b) = tokio::join!(
+        app.get(&sheet, Some(&co.access_token)),
+        app.get(&sheet, Some(&co.access_token))
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::TOO_MANY_REQUESTS]);
+    let limited = if a.status == StatusCode::OK { b } else { a };
+    assert_eq!(limited.problem_code(), "rate_limited");
+    assert!(header_number(&limited, "retry-after") >= 1);
+    let after = app.get(&format!("{sheet}?per_page=1"), Some(&co.access_token)).await;
+    assert_eq!(after.status, StatusCode::OK, "once it is done, the next one");
+}
+
+/// Seven organizers ask for a sheet of 67 badges at once. The renderer takes one and queues
+/// four; it turns the others away (503) rather than letting them wait on threads that database
+/// work needs. While the queued sheets are still to be rendered, `GET /v1/me` is answered.
+async fn while_sheets_render_other_requests_are_answered_and_a_full_renderer_answers_503(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let attendees = seed::people(&app, &event, Role::Attendee, 60);
+    let organizers = seed::people(&app, &event, Role::Organizer, 6);
+    let sheet = format!("/v1/events/{event}/badge-sheet");
+    let mut tokens = vec![org.access_token.as_str()];
+    tokens.extend(organizers.iter().map(|o| o.access_token.as_str()));
+    let mut sheets: FuturesUnordered<_> =
+        tokens.iter().map(|token| app.get(&sheet, Some(token))).collect();
+
+    let mut answers = Vec::new();
+    // Until one is turned away, which shows the renderer full: one sheet rendering, four waiting.
+    loop {
+        let answer = sheets.next().await.expect("a sheet turned away while the renderer is full");
+        let busy = answer.status == StatusCode::SERVICE_UNAVAILABLE;
+        answers.push(answer);
+        if busy {
+            break;
+        }
+    }
+    let me = app.get("/v1/me", Some(&attendees[0].access_token));
+    tokio::pin!(me);
+    let me = loop {
+        tokio::select! {
+            biased;
+            me = &mut me => break me,
+            Some(answer) = sheets.next() => answers.push(answer),
+        }
+    };
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let rendered_after_me = sheets.collect::<Vec<_>>().await;
+    assert!(
+        rendered_after_me.iter().any(|a| a.status == StatusCode::OK),
+        "GET /v1/me was answered while sheets were still to be rendered"
+    );
+    answers.extend(rendered_after_me);
+    let busy: Vec<_> =
+        answers.iter().filter(|a| a.status == StatusCode::SERVICE_UNAVAILABLE).collect();
+    assert!(!busy.is_empty());
+    for answer in &busy {
+        assert_eq!(answer.problem_code(), "renderer_busy");
+        assert!(header_number(answer, "retry-after") >= 1);
+    }
+    let rendered = answers.iter().filter(|a| a.status == StatusCode::OK).count();
+    assert_eq!(rendered + busy.len(), 7, "each sheet rendered or turned away");
+    assert!(rendered >= 4, "one rendering and four waiting: {rendered}");
 }

@@ -2,11 +2,14 @@
 
 use awc::http::{Method, StatusCode};
 use diesel::prelude::*;
-use hallway::db::schema::connection_tombstones;
-use serde_json::json;
+use futures_util::future::join_all;
+use hallway::db::schema::{connection_notes, connection_tombstones, connections};
+use hallway::domain::events::Role;
+use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, Session, TestApp, TestResponse, spawn_app};
+use crate::seed;
 
 both_backends!(
     notes_from_two_devices_are_both_kept_in_order,
@@ -15,7 +18,23 @@ both_backends!(
     delta_sync_pages_through_changes_since_a_sync_token,
     a_deleted_accounts_connections_sync_as_tombstones_without_their_data,
     organizer_stats_count_scans_connections_and_shared_topics_without_notes,
+    connection_answers_carry_a_note_count_and_notes_are_paged_at_their_own_route,
+    concurrent_notes_never_pass_the_cap_of_a_connection,
+    concurrent_notes_never_pass_the_cap_of_a_person,
 );
+
+/// Every note of `person`'s connection `id`, oldest first, read page by page.
+pub async fn all_notes(app: &TestApp, person: &Session, event: &str, id: &str) -> Vec<Value> {
+    let path = format!("/v1/events/{event}/connections/{id}/notes?limit=100");
+    let mut notes = Vec::new();
+    let mut page = app.get(&path, Some(&person.access_token)).await;
+    loop {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        notes.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        let Some(cursor) = page.body["next_cursor"].as_str() else { return notes };
+        page = app.get(&format!("{path}&cursor={cursor}"), Some(&person.access_token)).await;
+    }
+}
 
 async fn notes_from_two_devices_are_both_kept_in_order(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -34,18 +53,16 @@ async fn notes_from_two_devices_are_both_kept_in_order(backend: Backend) {
     assert_eq!(phone.status, StatusCode::CREATED, "{}", phone.body);
     let laptop =
         app.post(&notes, Some(&ada.access_token), &json!({ "body": "From the laptop" })).await;
-    let bodies: Vec<_> = laptop.body["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["body"].as_str().unwrap())
-        .collect();
+    assert_eq!(laptop.body["note"]["body"], "From the laptop");
+    assert_eq!(laptop.body["note_count"], 2);
+    let all = all_notes(&app, &ada, &event, &id).await;
+    let bodies: Vec<_> = all.iter().map(|n| n["body"].as_str().unwrap()).collect();
     assert_eq!(
         bodies,
         ["From the phone", "From the laptop"],
         "the second device never overwrites the first"
     );
-    assert_eq!(laptop.body["notes"][0]["written_at"], "2026-09-08T17:05:00Z");
+    assert_eq!(all[0]["written_at"], "2026-09-08T17:05:00Z");
 
     let empty = app.post(&notes, Some(&ada.access_token), &json!({ "body": "  " })).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -53,7 +70,10 @@ async fn notes_from_two_devices_are_both_kept_in_order(backend: Backend) {
     assert_eq!(by_bob.status, StatusCode::NOT_FOUND, "a connection is its owner's alone");
     assert_eq!(by_bob.problem_code(), "connection_not_found");
     let bobs = app.connections(&bob, &event).await;
-    assert_eq!(bobs[0]["notes"], json!([]), "notes are never shown to the other side");
+    assert_eq!(bobs[0]["note_count"], 0, "notes are never shown to the other side");
+    let theirs = format!("/v1/events/{event}/connections/{id}/notes");
+    let read_by_bob = app.get(&theirs, Some(&bob.access_token)).await;
+    assert_eq!(read_by_bob.status, StatusCode::NOT_FOUND);
 }
 
 async fn the_owner_changes_tags_rating_and_promise_but_not_invalidly(backend: Backend) {
@@ -104,6 +124,9 @@ async fn deleting_my_side_keeps_theirs_and_syncs_as_a_tombstone(backend: Backend
     let scanned = app.scan(&ada, &event, &bob_code).await;
     let id = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
     let path = format!("/v1/events/{event}/connections/{id}");
+    let noted =
+        app.post(&format!("{path}/notes"), Some(&ada.access_token), &json!({ "body": "x" })).await;
+    assert_eq!(noted.body["note_count"], 1);
 
     assert_eq!(
         app.send(Method::DELETE, &path, Some(&ada.access_token), None).await.status,
@@ -130,6 +153,7 @@ async fn deleting_my_side_keeps_theirs_and_syncs_as_a_tombstone(backend: Backend
     let again = app.scan(&ada, &event, &bob_code).await;
     assert_eq!(again.body["status"], "created", "scanning again brings the connection back");
     assert_eq!(again.body["connection"]["connection_id"], id.as_str());
+    assert_eq!(again.body["connection"]["note_count"], 0, "its notes went, and their count");
 }
 
 fn urlencode(value: &str) -> String {
@@ -243,7 +267,7 @@ async fn a_deleted_accounts_connections_sync_as_tombstones_without_their_data(ba
         tombstone["other"],
         json!({ "attendee_id": with_bob["other"]["attendee_id"], "name": "", "can_talk_about": [], "want_to_learn": [] })
     );
-    assert_eq!(tombstone["notes"], json!([]));
+    assert_eq!(tombstone["note_count"], 0);
     let everything = app.connections(&ada, &event).await;
     assert_eq!(everything.len(), 1, "the full list has no tombstones");
     let buried = |id: &str| {
@@ -290,4 +314,161 @@ async fn organizer_stats_count_scans_connections_and_shared_topics_without_notes
     );
     assert_eq!(b["top_topics_among_connections"], json!([{ "slug": "rust", "pairs": 1 }]));
     assert!(!stats.body.to_string().contains("SECRET NOTE"), "organizers never see notes");
+}
+
+/// 150 notes of 5,000 characters on one connection: every view of the connection stays small,
+/// and the notes come a page at a time.
+async fn connection_answers_carry_a_note_count_and_notes_are_paged_at_their_own_route(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let code = app.badge_code(&bob, &event).await;
+    let note = "n".repeat(5000);
+    let items: Vec<Value> = (0..150)
+        .map(|_| json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T17:00:00Z", "note": note }))
+        .collect();
+    let synced = app.scan_batch(&ada, &event, json!(items)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    let id = synced.body["results"][0]["connection"]["connection_id"].as_str().unwrap().to_owned();
+    let list = format!("/v1/events/{event}/connections");
+    let path = format!("{list}/{id}");
+    let token = Some(ada.access_token.as_str());
+
+    let views = [
+        app.get(&path, token).await.body,
+        app.get(&list, token).await.body["items"][0].clone(),
+        app.get(&format!("{list}?updated_since=2000-01-01T00%3A00%3A00Z"), token).await.body
+            ["items"][0]
+            .clone(),
+        app.patch(&path, token, &json!({ "rating": 3 })).await.body,
+    ];
+    for view in views {
+        assert_eq!(view["connection_id"], id.as_str(), "{view}");
+        assert_eq!(view["note_count"], 150);
+        assert!(view.get("notes").is_none(), "no notes in a view: {view}");
+        assert!(view.to_string().len() < 4_000, "a view does not grow with its notes");
+    }
+
+    let notes = format!("{path}/notes");
+    let first = app.get(&format!("{notes}?limit=100"), token).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = app.get(&format!("{notes}?limit=100&cursor={cursor}"), token).await;
+    assert_eq!(second.body["next_cursor"], json!(null), "the last page");
+    let ids: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|page| page.body["items"].as_array().unwrap())
+        .map(|n| {
+            assert_eq!(n["body"].as_str().unwrap().len(), 5000);
+            n["id"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 150);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first, each once");
+    for bad in ["?limit=101", "?limit=0", "?cursor=nonsense"] {
+        let refused = app.get(&format!("{notes}{bad}"), token).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let unknown = format!("{list}/{}/notes", uuid::Uuid::new_v4());
+    assert_eq!(app.get(&unknown, token).await.status, StatusCode::NOT_FOUND);
+}
+
+fn note_rows(app: &TestApp, connection_id: &str) -> i64 {
+    let id = connection_id.to_owned();
+    app.query(move |conn| {
+        connection_notes::table
+            .filter(connection_notes::connection_id.eq(&id))
+            .count()
+            .get_result(conn)
+    })
+}
+
+/// `(accepted, refused)` of answers to writes of notes: 2xx, and 409 `note_limit_reached`.
+fn tally(answers: &[TestResponse]) -> (usize, usize) {
+    let accepted = answers.iter().filter(|a| a.status.is_success()).count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CONFLICT && a.problem_code() == "note_limit_reached")
+        .count();
+    assert_eq!(accepted + refused, answers.len(), "only these two answers");
+    (accepted, refused)
+}
+
+/// A connection five notes short of its 200: twenty writes at once, notes added and scans with
+/// notes, from several devices. Exactly five land.
+async fn concurrent_notes_never_pass_the_cap_of_a_connection(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let code = app.badge_code(&bob, &event).await;
+    let items: Vec<Value> = (0..195)
+        .map(|i| json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T17:00:00Z", "note": format!("note {i}") }))
+        .collect();
+    let synced = app.scan_batch(&ada, &event, json!(items)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    let id = synced.body["results"][0]["connection"]["connection_id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/events/{event}/connections/{id}/notes");
+
+    let (app, path, token) = (&app, &path, Some(ada.access_token.as_str()));
+    let added = (0..10).map(|i| async move {
+        app.post(path, token, &json!({ "body": format!("added {i}") })).await
+    });
+    let scanned = (0..10).map(|i| {
+        app.scan_with(&ada, &event, json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T18:00:00Z", "note": format!("scanned {i}") }))
+    });
+    let (added, scanned) = tokio::join!(join_all(added), join_all(scanned));
+    let answers: Vec<TestResponse> = added.into_iter().chain(scanned).collect();
+    assert_eq!(tally(&answers), (5, 15));
+    assert_eq!(note_rows(app, &id), 200);
+    let read = app.get(&format!("/v1/events/{event}/connections/{id}"), token).await;
+    assert_eq!(read.body["note_count"], 200);
+}
+
+/// A person ten notes short of their 5,000 in the event, with room left on two connections
+/// (10 and 200 notes): twenty notes at once, ten on each. Exactly ten land.
+async fn concurrent_notes_never_pass_the_cap_of_a_person(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let ada = app.sign_in("ada").await;
+    app.join(&org, &ada, &event).await;
+    let others = seed::people(&app, &event, Role::Attendee, 26);
+    let mut items = Vec::new();
+    for person in &others {
+        let badge =
+            app.get(&format!("/v1/events/{event}/me/badge"), Some(&person.access_token)).await;
+        items.push(json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": badge.body["code"], "scanned_at": "2026-09-08T17:00:00Z" }));
+    }
+    let synced = app.scan_batch(&ada, &event, json!(items)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    let ids: Vec<String> = synced.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["connection"]["connection_id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids[..24] {
+        seed::notes(&app, id, 200);
+    }
+    seed::notes(&app, &ids[24], 190);
+
+    let list = format!("/v1/events/{event}/connections");
+    let (app, ids, token) = (&app, &ids, Some(ada.access_token.as_str()));
+    let writes = (0..20).map(|i| {
+        let path = format!("{list}/{}/notes", ids[24 + i % 2]);
+        async move { app.post(&path, token, &json!({ "body": format!("note {i}") })).await }
+    });
+    let answers = join_all(writes).await;
+    assert_eq!(tally(&answers), (10, 10));
+    let refused = answers.iter().find(|a| a.status == StatusCode::CONFLICT).unwrap();
+    assert!(refused.body["detail"].as_str().unwrap().contains("5000 notes in this event"));
+    let owner_ids = ids.clone();
+    let counted: Vec<i32> = app.query(move |conn| {
+        connections::table
+            .filter(connections::id.eq_any(&owner_ids))
+            .select(connections::note_count)
+            .load(conn)
+    });
+    assert_eq!(counted.iter().sum::<i32>(), 5000);
+    let rows: i64 = ids.iter().map(|id| note_rows(app, id)).sum();
+    assert_eq!(rows, 5000);
 }

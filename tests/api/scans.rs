@@ -6,6 +6,7 @@ use hallway::db::schema::{connections, scans};
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::connections::all_notes;
 use crate::helpers::{Backend, TestApp, spawn_app};
 
 both_backends!(
@@ -20,6 +21,9 @@ both_backends!(
     scanning_needs_a_member_of_the_same_event,
     a_deleted_accounts_badge_is_not_found,
     scans_beyond_the_rate_limit_get_429_with_retry_after,
+    every_item_of_a_batch_counts_so_a_days_sync_gets_through_and_a_loop_does_not,
+    notes_draw_on_a_budget_of_characters_that_one_large_sync_may_overdraw,
+    a_note_past_a_cap_fails_its_item_alone_and_the_item_can_be_sent_again_without_it,
 );
 
 fn count_scans(app: &TestApp) -> i64 {
@@ -101,7 +105,9 @@ async fn the_same_scan_uploaded_again_is_recorded_once_and_answered_the_same(bac
     assert_eq!(count_scans(&app), 1);
     let connection = &app.connections(&ada, &event).await[0];
     assert_eq!(connection["scan_count"], 1);
-    assert_eq!(connection["notes"].as_array().unwrap().len(), 1, "the note was recorded once");
+    assert_eq!(connection["note_count"], 1);
+    let id = connection["connection_id"].as_str().unwrap();
+    assert_eq!(all_notes(&app, &ada, &event, id).await.len(), 1, "the note was recorded once");
 }
 
 async fn scanning_someone_again_adds_to_the_one_connection(backend: Backend) {
@@ -125,15 +131,9 @@ async fn scanning_someone_again_adds_to_the_one_connection(backend: Backend) {
     assert_eq!(connection["note_count"], 2);
     assert_eq!(connection["rating"], 5);
     let id = connection["connection_id"].as_str().unwrap();
-    let read =
-        app.get(&format!("/v1/events/{event}/connections/{id}"), Some(&ada.access_token)).await;
-    let notes: Vec<_> = read.body["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(notes, ["first talk", "second talk"]);
+    let notes = all_notes(&app, &ada, &event, id).await;
+    let bodies: Vec<_> = notes.iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["first talk", "second talk"]);
     let back = app.scan(&bob, &event, &app.badge_code(&ada, &event).await).await;
     assert_eq!(back.body["status"], "already_connected", "Bob already has Ada from her scan");
     assert_eq!(count_connections(&app), 2, "one connection per side");
@@ -220,7 +220,9 @@ async fn a_batch_answer_does_not_grow_with_the_notes(backend: Backend) {
     }
     assert!(answer.body.to_string().len() < 200_000, "the answer is linear in the items");
     let connection = &app.connections(&ada, &event).await[0];
-    assert_eq!(connection["notes"].as_array().unwrap().len(), 100, "every note was kept");
+    assert_eq!(connection["note_count"], 100);
+    let id = connection["connection_id"].as_str().unwrap();
+    assert_eq!(all_notes(&app, &ada, &event, id).await.len(), 100, "every note was kept");
 }
 
 async fn a_malformed_batch_is_refused_whole(backend: Backend) {
@@ -373,4 +375,126 @@ async fn scans_beyond_the_rate_limit_get_429_with_retry_after(backend: Backend) 
     let limited = limited.expect("60 scans in a burst are limited");
     assert_eq!(limited.problem_code(), "rate_limited");
     assert!(limited.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+}
+
+fn items(code: &str, n: usize, note: Option<&str>) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| {
+                let mut item = json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T12:00:00Z" });
+                if let Some(note) = note {
+                    item["note"] = json!(format!("{note} {i}"));
+                }
+                item
+            })
+            .collect(),
+    )
+}
+
+fn retry_after(response: &crate::helpers::TestResponse) -> u64 {
+    response.header("retry-after").unwrap().parse().unwrap()
+}
+
+/// Three full offline batches go up at once (a day of scans, and retries of it); a client that
+/// keeps uploading is stopped, because every item counts, not every request.
+async fn every_item_of_a_batch_counts_so_a_days_sync_gets_through_and_a_loop_does_not(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let code = app.badge_code(&bob, &event).await;
+    for _ in 0..3 {
+        let synced = app.scan_batch(&ada, &event, items(&code, 500, None)).await;
+        assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    }
+    let looped = app.scan_batch(&ada, &event, items(&code, 500, None)).await;
+    assert_eq!(looped.status, StatusCode::TOO_MANY_REQUESTS, "{}", looped.body);
+    assert_eq!(looped.problem_code(), "rate_limited");
+    assert!(retry_after(&looped) >= 60, "500 scans at 60 a minute: {}", retry_after(&looped));
+    assert_eq!(count_scans(&app), 1500, "the refused batch recorded nothing");
+}
+
+/// 60 notes of 5,000 characters (300,000, more than the budget holds) go up in one batch; then
+/// notes wait until the debt is paid back, while scans without notes go on.
+async fn notes_draw_on_a_budget_of_characters_that_one_large_sync_may_overdraw(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let code = app.badge_code(&bob, &event).await;
+    let long = "n".repeat(4990);
+    let synced = app.scan_batch(&ada, &event, items(&code, 60, Some(&long))).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    let connection = &synced.body["results"][59]["connection"];
+    assert_eq!(connection["note_count"], 60);
+    let id = connection["connection_id"].as_str().unwrap();
+
+    let noted = app
+        .scan_with(&ada, &event, json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-08T12:00:00Z", "note": "short" }))
+        .await;
+    assert_eq!(noted.status, StatusCode::TOO_MANY_REQUESTS, "{}", noted.body);
+    assert_eq!(noted.problem_code(), "rate_limited");
+    assert!(retry_after(&noted) >= 60, "50,000 characters of debt: {}", retry_after(&noted));
+    let added = app
+        .post(
+            &format!("/v1/events/{event}/connections/{id}/notes"),
+            Some(&ada.access_token),
+            &json!({ "body": "short" }),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::TOO_MANY_REQUESTS, "{}", added.body);
+    assert!(retry_after(&added) >= 60);
+    let plain = app.scan(&ada, &event, &code).await;
+    assert_eq!(plain.status, StatusCode::OK, "a scan without a note goes on: {}", plain.body);
+    assert_eq!(plain.body["connection"]["note_count"], 60);
+}
+
+async fn a_note_past_a_cap_fails_its_item_alone_and_the_item_can_be_sent_again_without_it(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, bob) = app.event_with_two().await;
+    let carol = app.sign_in("carol").await;
+    app.join(&org, &carol, &event).await;
+    let (bob_code, carol_code) =
+        (app.badge_code(&bob, &event).await, app.badge_code(&carol, &event).await);
+    let full = app.scan_batch(&ada, &event, items(&bob_code, 200, Some("talk"))).await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.body);
+    assert_eq!(full.body["results"][199]["connection"]["note_count"], 200);
+
+    let refused_id = uuid::Uuid::new_v4().to_string();
+    let at = "2026-09-08T13:00:00Z";
+    let batch = json!([
+        { "client_scan_id": refused_id, "badge_code": bob_code, "scanned_at": at, "note": "one too many" },
+        { "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": carol_code, "scanned_at": at, "note": "hello" },
+        { "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": bob_code, "scanned_at": at },
+    ]);
+    let answer = app.scan_batch(&ada, &event, batch).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let results = answer.body["results"].as_array().unwrap();
+    let statuses: Vec<_> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["note_limit_reached", "created", "already_connected"]);
+    assert!(results[0]["reason"].as_str().unwrap().contains("200 notes"), "{}", results[0]);
+    assert!(results[0].get("connection").is_none());
+    assert_eq!(results[2]["connection"]["note_count"], 200);
+    assert_eq!(count_scans(&app), 202, "the refused item recorded nothing");
+
+    let again = app
+        .scan_with(
+            &ada,
+            &event,
+            json!({ "client_scan_id": refused_id, "badge_code": bob_code, "scanned_at": at }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "sent again without the note: {}", again.body);
+    assert_eq!(again.body["status"], "already_connected");
+    let online = app
+        .scan_with(&ada, &event, json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": bob_code, "scanned_at": at, "note": "more" }))
+        .await;
+    assert_eq!(online.status, StatusCode::CONFLICT, "{}", online.body);
+    assert_eq!(online.problem_code(), "note_limit_reached");
+    assert_eq!(count_scans(&app), 203, "a refused online scan records nothing");
+    let with_bob = &full.body["results"][0]["connection"]["connection_id"];
+    let mine = app.connections(&ada, &event).await;
+    let connection = mine.iter().find(|c| c["connection_id"] == *with_bob).unwrap();
+    assert_eq!(connection["scan_count"], 202);
+    assert_eq!(connection["note_count"], 200);
 }
