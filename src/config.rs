@@ -40,6 +40,8 @@ pub struct Config {
     pub worker_poll: Duration,
     /// The first retry delay of a failed email; it doubles with each attempt, up to an hour.
     pub mail_retry_base: Duration,
+    /// Attempts after which an email that keeps failing is given up (a dead letter).
+    pub mail_max_attempts: i32,
     /// SQLite: writes that may wait for the writer; beyond, a write answers `503 overloaded`.
     pub sqlite_write_queue: usize,
     /// How long sent mail stays in the outbox before the worker deletes it.
@@ -176,6 +178,7 @@ impl Config {
                 2000,
             )?),
             quotas: Quotas::from_lookup(&lookup)?,
+            mail_max_attempts: parse_number(&lookup, "HALLWAY_MAIL_MAX_ATTEMPTS", 12)?.max(1),
             outbox_retention: Duration::from_secs(
                 parse_number::<u64>(&lookup, "HALLWAY_OUTBOX_RETENTION_DAYS", 7)?
                     .saturating_mul(24 * 3600),

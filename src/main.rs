@@ -4,12 +4,13 @@ use std::process::ExitCode;
 
 use hallway::{Application, Config, db, http, telemetry, worker};
 
-const USAGE: &str = "usage: hallway [serve | migrate | openapi | worker]
+const USAGE: &str = "usage: hallway [serve | migrate | openapi | worker | dead-letters]
 
-  serve    run the HTTP API (and the mail worker) on HALLWAY_LISTEN (default)
-  migrate  apply pending database migrations and exit
-  openapi  print the OpenAPI document as JSON
-  worker   run only the background worker (outbox)
+  serve         run the HTTP API (and the mail worker) on HALLWAY_LISTEN (default)
+  migrate       apply pending database migrations and exit
+  openapi       print the OpenAPI document as JSON
+  worker        run only the background worker (outbox)
+  dead-letters  print the emails the worker gave up (newest 1,000), one JSON object a line
 
 Configuration comes from environment variables; see README.md.";
 
@@ -20,7 +21,7 @@ async fn main() -> ExitCode {
         println!("{}", http::openapi_json());
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "serve" | "migrate" | "worker") {
+    if !matches!(command.as_str(), "serve" | "migrate" | "worker" | "dead-letters") {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -41,6 +42,13 @@ async fn run(command: &str) -> anyhow::Result<()> {
             let pool = db::connect(&config.database_url, 1)?;
             db::migrate(&pool)?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        "dead-letters" => {
+            let pool = db::connect(&config.database_url, 1)?;
+            for letter in worker::dead_letters(&pool, 1000)? {
+                println!("{letter}");
+            }
             Ok(())
         }
         "worker" => {

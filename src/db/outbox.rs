@@ -22,6 +22,10 @@ pub struct Message {
     pub sent_at: Option<NaiveDateTime>,
     /// Put into the subject and body when sending (see `mail::SECRET_SLOT`); `None` once sent.
     pub secret: Option<String>,
+    /// 0 sign-in codes, 1 person-to-person, 2 bulk (see `mail::Priority`).
+    pub priority: i32,
+    /// When the worker gave the message up (a dead letter), if it did.
+    pub dead_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -60,8 +64,10 @@ pub fn claim_due(
     macro_rules! due {
         () => {
             outbox::table
-                .filter(outbox::sent_at.is_null().and(outbox::next_attempt_at.le(now)))
-                .order(outbox::next_attempt_at.asc())
+                .filter(outbox::sent_at.is_null().and(outbox::dead_at.is_null()))
+                .filter(outbox::next_attempt_at.le(now))
+                // Sign-in codes first, then person-to-person mail, bulk invitations last.
+                .order((outbox::priority.asc(), outbox::next_attempt_at.asc()))
                 .limit(limit)
                 .select(Message::as_select())
         };
@@ -89,9 +95,38 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult
         .execute(conn)
 }
 
-/// Deletes the messages sent before `before`; returns how many.
+/// Gives a message up (a dead letter): it is never tried again, keeps its last error for
+/// operators, and loses its secret.
+pub fn mark_dead(
+    conn: &mut DbConn,
+    id: &str,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::dead_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::secret.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// The messages given up, newest first (for operators: `hallway dead-letters`).
+pub fn dead_letters(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Message>> {
+    outbox::table
+        .filter(outbox::dead_at.is_not_null())
+        .order(outbox::dead_at.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Deletes the messages sent, or given up, before `before`; returns how many.
 pub fn purge_sent(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(outbox::table.filter(outbox::sent_at.lt(before))).execute(conn)
+    diesel::delete(outbox::table.filter(outbox::sent_at.lt(before).or(outbox::dead_at.lt(before))))
+        .execute(conn)
 }
 
 /// Deletes every message to `recipient`, sent or not (their account is being deleted).
@@ -163,7 +198,7 @@ pub fn drop_unsent(conn: &mut DbConn, event_id: &str, recipient: &str) -> QueryR
 /// When the next unsent message is due, if any.
 pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     outbox::table
-        .filter(outbox::sent_at.is_null())
+        .filter(outbox::sent_at.is_null().and(outbox::dead_at.is_null()))
         .select(diesel::dsl::min(outbox::next_attempt_at))
         .first(conn)
 }

@@ -37,6 +37,11 @@ impl Email {
         {
             return Err("must have a domain such as example.org");
         }
+        // What the mailer will parse when it sends: an address it would refuse is refused now,
+        // not retried by the worker.
+        if value.parse::<lettre::Address>().is_err() {
+            return Err("is not an address mail can be sent to");
+        }
         Ok(Self(value))
     }
 
@@ -80,5 +85,8 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err());
+        // Passes the checks above, but the mail library could never send to it.
+        assert!("a..b@example.org".parse::<lettre::Address>().is_err());
+        assert!(Email::parse("a..b@example.org").is_err());
     }
 }

@@ -85,6 +85,21 @@ fn fill(text: &str, secret: Option<&str>) -> String {
     }
 }
 
+/// Why a message was not sent, and whether trying again could help.
+#[derive(Debug)]
+pub struct SendError {
+    /// The message can never be sent as it is (a recipient the mail library cannot parse, an
+    /// SMTP 5xx answer): it is given up at once.
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl SendError {
+    fn permanent(message: String) -> Self {
+        Self { permanent: true, message }
+    }
+}
+
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     File(AsyncFileTransport<Tokio1Executor>),
@@ -121,18 +136,30 @@ impl Mailer {
     }
 
     /// Sends one outbox message; the error text is kept on the outbox row for operators.
-    pub async fn send(&self, message: &outbox::Message) -> Result<(), String> {
-        let to: Mailbox = message.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    pub async fn send(&self, message: &outbox::Message) -> Result<(), SendError> {
+        // lettre's own parser: what it cannot parse it can never send.
+        let to: Mailbox = message
+            .recipient
+            .parse()
+            .map_err(|e| SendError::permanent(format!("bad recipient: {e}")))?;
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(fill(&message.subject, message.secret.as_deref()))
             .header(ContentType::TEXT_PLAIN)
             .body(fill(&message.body_text, message.secret.as_deref()))
-            .map_err(|e| format!("cannot build message: {e}"))?;
+            .map_err(|e| SendError::permanent(format!("cannot build message: {e}")))?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(email).await.map(drop).map_err(|e| e.to_string()),
-            Transport::File(file) => file.send(email).await.map(drop).map_err(|e| e.to_string()),
+            Transport::Smtp(smtp) => smtp.send(email).await.map(drop).map_err(|e| SendError {
+                // A 5xx answer (no such mailbox, refused): the same message will never pass.
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+            Transport::File(file) => file
+                .send(email)
+                .await
+                .map(drop)
+                .map_err(|e| SendError { permanent: false, message: e.to_string() }),
         }
     }
 }

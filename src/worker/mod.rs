@@ -33,6 +33,7 @@ pub struct Worker {
     mailer: Mailer,
     poll: Duration,
     retry_base: Duration,
+    max_attempts: i32,
     retention: TimeDelta,
     wake: Arc<Notify>,
 }
@@ -44,6 +45,7 @@ impl Worker {
             mailer: Mailer::from_config(config)?,
             poll: config.worker_poll,
             retry_base: config.mail_retry_base,
+            max_attempts: config.mail_max_attempts,
             retention: TimeDelta::from_std(config.outbox_retention).unwrap_or(TimeDelta::MAX),
             wake,
         })
@@ -130,13 +132,25 @@ impl Worker {
                     .write(move |conn| outbox::mark_sent(conn, &id, db::now()).map_err(Into::into))
                     .await?;
             }
-            Err(error) => {
-                let delay = backoff(self.retry_base, message.attempts);
-                tracing::warn!(id = %message.id, attempts = message.attempts + 1, ?delay, %error, "email not sent; will retry");
-                let next = db::now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+            Err(error) if error.permanent || message.attempts + 1 >= self.max_attempts => {
+                // Given up: kept with its error for operators (`hallway dead-letters`), never
+                // tried again, purged with sent mail after the retention period.
+                tracing::error!(id = %message.id, kind = %message.kind, attempts = message.attempts + 1, error = %error.message, "email given up (dead letter)");
+                let text = error.message;
                 self.db
                     .write(move |conn| {
-                        outbox::mark_failed(conn, &id, &error, next).map_err(Into::into)
+                        outbox::mark_dead(conn, &id, &text, db::now()).map_err(Into::into)
+                    })
+                    .await?;
+            }
+            Err(error) => {
+                let delay = backoff(self.retry_base, message.attempts);
+                tracing::warn!(id = %message.id, attempts = message.attempts + 1, ?delay, error = %error.message, "email not sent; will retry");
+                let next = db::now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                let text = error.message;
+                self.db
+                    .write(move |conn| {
+                        outbox::mark_failed(conn, &id, &text, next).map_err(Into::into)
                     })
                     .await?;
             }
@@ -149,6 +163,27 @@ impl Worker {
 fn backoff(base: Duration, earlier_attempts: i32) -> Duration {
     let factor = 2u32.saturating_pow(u32::try_from(earlier_attempts).unwrap_or(0).min(20));
     base.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+/// The `hallway dead-letters` command: the messages the worker gave up, newest first, one JSON
+/// object a line (what, to whom, how often tried, the last error; never the text).
+pub fn dead_letters(db: &Db, limit: i64) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut conn = db.get()?;
+    let messages = outbox::dead_letters(&mut conn, limit)?;
+    Ok(messages
+        .into_iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id,
+                "kind": m.kind,
+                "recipient": m.recipient,
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+                "created_at": m.created_at.and_utc(),
+                "dead_at": m.dead_at.map(|t| t.and_utc()),
+            })
+        })
+        .collect())
 }
 
 /// The `hallway worker` command: the worker alone, polling the database.

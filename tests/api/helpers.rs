@@ -202,6 +202,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         worker_poll: Duration::from_millis(500),
         mail_retry_base: Duration::from_millis(50),
         quotas: hallway::config::Quotas::default(),
+        mail_max_attempts: 12,
         outbox_retention: Duration::from_secs(7 * 24 * 3600),
         sqlite_write_queue: hallway::db::DEFAULT_WRITE_QUEUE,
     }

@@ -13,6 +13,7 @@ mod connections;
 mod events;
 mod imports;
 mod mail;
+mod mail_queue;
 mod operations;
 mod pool;
 mod profiles;

@@ -100,6 +100,13 @@ impl Handler for Recorder {
         response::OK
     }
 
+    /// Mailboxes whose local part starts with `nobody` do not exist here: 550, as a real relay
+    /// answers for an unknown address.
+    fn rcpt(&mut self, to: &str) -> Response {
+        let mailbox = to.trim_start_matches('<');
+        if mailbox.starts_with("nobody") { response::NO_MAILBOX } else { response::OK }
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.to_vec();
         self.data.clear();
