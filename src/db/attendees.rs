@@ -30,6 +30,9 @@ pub struct Membership {
     pub share_bio: bool,
     pub share_links: bool,
     pub invited_at: Option<NaiveDateTime>,
+    /// When the person first set what they share; until then only name, company and headline
+    /// are shared, whatever the switches say (see `domain::attendees::Profile::shared`).
+    pub sharing_confirmed_at: Option<NaiveDateTime>,
 }
 
 /// A membership with its account's email and display name.
@@ -68,6 +71,7 @@ pub struct ProfileChanges {
     pub share_headline: Option<bool>,
     pub share_bio: Option<bool>,
     pub share_links: Option<bool>,
+    pub sharing_confirmed_at: Option<NaiveDateTime>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -94,6 +98,7 @@ impl ProfileChanges {
             && phone.is_none()
             && links.is_none()
             && in_directory.is_none()
+            && self.sharing_confirmed_at.is_none()
             && [
                 self.share_email,
                 self.share_phone,

@@ -53,6 +53,21 @@ impl Profile {
         shown_name(&self.member, &self.email, self.display_name.as_deref())
     }
 
+    /// What a badge exchange shares of this profile now: the person's switches once they have
+    /// confirmed them, and until then only the name (always), company and headline.
+    pub fn shared(&self) -> Shared {
+        let m = &self.member;
+        let confirmed = m.sharing_confirmed_at.is_some();
+        Shared {
+            email: confirmed && m.share_email,
+            phone: confirmed && m.share_phone,
+            company: m.share_company,
+            headline: m.share_headline,
+            bio: confirmed && m.share_bio,
+            links: confirmed && m.share_links,
+        }
+    }
+
     pub fn links(&self) -> Vec<Link> {
         serde_json::from_str(&self.member.links).unwrap_or_default()
     }
@@ -62,14 +77,33 @@ impl Profile {
     }
 }
 
-/// The name a member shows: the event profile's, else the account's, else the email's local part.
-pub fn shown_name(member: &Membership, email: &str, display_name: Option<&str>) -> String {
-    member
-        .name
-        .as_deref()
-        .or(display_name)
-        .unwrap_or_else(|| email.split('@').next().unwrap_or_default())
-        .to_owned()
+/// Which fields of a profile are shared with the people who exchange badges with its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shared {
+    pub email: bool,
+    pub phone: bool,
+    pub company: bool,
+    pub headline: bool,
+    pub bio: bool,
+    pub links: bool,
+}
+
+/// The name a member shows: the event profile's, else the account's, else a neutral label made
+/// from the attendee id. Never the email's local part: an address not shared must not leak as a
+/// name (`jane.doe.private`).
+pub fn shown_name(member: &Membership, _email: &str, display_name: Option<&str>) -> String {
+    match member.name.as_deref().or(display_name) {
+        Some(name) => name.to_owned(),
+        None => neutral_label(&member.id),
+    }
+}
+
+/// "Attendee 3F9C": the last four characters of the id (random in a UUIDv7), so that two unnamed
+/// people in one list can be told apart.
+fn neutral_label(attendee_id: &str) -> String {
+    let tail: String =
+        attendee_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("Attendee {}", tail.to_uppercase())
 }
 
 /// Attaches each member's topic choices.

@@ -43,16 +43,17 @@ impl From<Profile> for SharedProfile {
     fn from(profile: Profile) -> Self {
         let name = profile.name();
         let links = profile.links();
+        let shared = profile.shared();
         let m = profile.member;
         Self {
             attendee_id: m.id,
             name,
-            email: Some(profile.email).filter(|_| m.share_email),
-            phone: m.phone.filter(|_| m.share_phone),
-            company: m.company.filter(|_| m.share_company),
-            headline: m.headline.filter(|_| m.share_headline),
-            bio: m.bio.filter(|_| m.share_bio),
-            links: Some(links).filter(|_| m.share_links),
+            email: Some(profile.email).filter(|_| shared.email),
+            phone: m.phone.filter(|_| shared.phone),
+            company: m.company.filter(|_| shared.company),
+            headline: m.headline.filter(|_| shared.headline),
+            bio: m.bio.filter(|_| shared.bio),
+            links: Some(links).filter(|_| shared.links),
             can_talk_about: profile.can_talk_about,
             want_to_learn: profile.want_to_learn,
         }

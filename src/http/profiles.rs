@@ -43,7 +43,13 @@ pub struct ProfileResponse {
     pub can_talk_about: Vec<String>,
     /// Slugs of the topics this person wants to learn about.
     pub want_to_learn: Vec<String>,
+    /// The sharing switches as set. Until `sharing_confirmed` is true they are not yet in force:
+    /// a badge exchange shares only the name, company and headline.
     pub sharing: Sharing,
+    /// Whether the person has set what they share (any `PATCH` with `sharing`, even `{}`).
+    /// Imported people and new members start unconfirmed, so that nobody's email or phone goes
+    /// to whoever scans their badge before they chose it.
+    pub sharing_confirmed: bool,
     /// Whether this person appears in the event's directory.
     pub in_directory: bool,
     /// When the organizers invited this person by email, if they did.
@@ -78,6 +84,7 @@ impl From<Profile> for ProfileResponse {
                 bio: m.share_bio,
                 links: m.share_links,
             },
+            sharing_confirmed: m.sharing_confirmed_at.is_some(),
             in_directory: m.in_directory,
             invited_at: m.invited_at.map(|t| t.and_utc()),
             created_at: m.created_at.and_utc(),
@@ -87,7 +94,7 @@ impl From<Profile> for ProfileResponse {
 }
 
 /// Sharing switches to change; those left out stay.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, ToSchema, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct SharingPatch {
     pub email: Option<bool>,
@@ -153,7 +160,7 @@ fn parse_patch(request: PatchProfileRequest) -> Result<ProfilePatch> {
     {
         errors.push(FieldError::new("phone", "may hold only digits, spaces and + ( ) - ."));
     }
-    let sharing = request.sharing.unwrap_or_default();
+    let sharing = request.sharing.clone().unwrap_or_default();
     let changes = ProfileChanges {
         name,
         company,
@@ -168,6 +175,8 @@ fn parse_patch(request: PatchProfileRequest) -> Result<ProfilePatch> {
         share_headline: sharing.headline,
         share_bio: sharing.bio,
         share_links: sharing.links,
+        // Sending `sharing` (even `{}`) is the person's confirmation of what they share.
+        sharing_confirmed_at: request.sharing.is_some().then(crate::db::now),
         ..Default::default()
     };
     if !errors.is_empty() {

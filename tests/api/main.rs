@@ -16,6 +16,7 @@ mod mail;
 mod mail_queue;
 mod operations;
 mod pool;
+mod privacy;
 mod profiles;
 mod quotas;
 mod races;

@@ -57,8 +57,15 @@ async fn a_scan_connects_both_people_and_each_sees_what_the_other_shares(backend
     assert_eq!(scanned.body["status"], "created");
     let other = &scanned.body["connection"]["other"];
     assert_eq!((other["name"].as_str(), other["company"].as_str()), (Some("Bob"), Some("Bobco")));
-    assert_eq!(other["email"], bob.email.as_str());
+    assert!(other.get("email").is_none(), "Bob has not confirmed what he shares: no email yet");
     assert!(other.get("phone").is_none(), "Bob does not share his phone");
+    app.patch(&me, Some(&bob.access_token), &json!({ "sharing": {} })).await;
+    let connection_path = format!(
+        "/v1/events/{event}/connections/{}",
+        scanned.body["connection"]["connection_id"].as_str().unwrap()
+    );
+    let confirmed = app.get(&connection_path, Some(&ada.access_token)).await;
+    assert_eq!(confirmed.body["other"]["email"], bob.email.as_str(), "confirmed: his email");
 
     let bobs = app.connections(&bob, &event).await;
     assert_eq!(bobs.len(), 1, "the scanned person gets the connection too");

@@ -49,15 +49,18 @@ async fn a_change_committed_by_a_slow_transaction_after_a_sync_is_in_the_next_de
     let me = app.get(&format!("/v1/events/{event}/me"), Some(&ada.access_token)).await;
     let ada_id = me.body["attendee_id"].as_str().unwrap().to_owned();
     let list = app.connections(&ada, &event).await;
-    let id_with = |name: &str| {
-        list.iter()
-            .find(|c| c["other"]["email"].as_str().unwrap().starts_with(name))
-            .unwrap()["connection_id"]
+    let mut attendee_ids = Vec::new();
+    for person in [&bob, &cy] {
+        let profile = app.get(&format!("/v1/events/{event}/me"), Some(&person.access_token)).await;
+        attendee_ids.push(profile.body["attendee_id"].as_str().unwrap().to_owned());
+    }
+    let id_with = |attendee_id: &str| {
+        list.iter().find(|c| c["other"]["attendee_id"] == attendee_id).unwrap()["connection_id"]
             .as_str()
             .unwrap()
             .to_owned()
     };
-    let (with_bob, with_cy) = (id_with("bob"), id_with("cy"));
+    let (with_bob, with_cy) = (id_with(&attendee_ids[0]), id_with(&attendee_ids[1]));
     let full = app.get(&format!("/v1/events/{event}/connections"), Some(&ada.access_token)).await;
     let start = full.body["sync_token"].as_str().unwrap().to_owned();
 
