@@ -179,8 +179,10 @@ impl Config {
             )?),
             quotas: Quotas::from_lookup(&lookup)?,
             mail_max_attempts: parse_number(&lookup, "HALLWAY_MAIL_MAX_ATTEMPTS", 12)?.max(1),
+            // At least a day: the mail quotas count the last 24 hours of the outbox.
             outbox_retention: Duration::from_secs(
                 parse_number::<u64>(&lookup, "HALLWAY_OUTBOX_RETENTION_DAYS", 7)?
+                    .max(1)
                     .saturating_mul(24 * 3600),
             ),
             sqlite_write_queue: parse_number(

@@ -49,10 +49,23 @@ pub fn bury_connections_with_members(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     if let DbConn::Postgres(pg) = conn {
+        // Every other write takes connection rows before change counters (see `changes`); so
+        // does this, or a leave and a note on one of the connections it deletes would each hold
+        // what the other waits for. Both sides' rows, in id order: two people leaving at once
+        // wait for each other instead of deadlocking. SQLite has one writer at a time.
+        connections::table
+            .filter(
+                connections::owner_id
+                    .eq_any(membership_ids)
+                    .or(connections::other_id.eq_any(membership_ids)),
+            )
+            .order(connections::id.asc())
+            .select(connections::id)
+            .for_update()
+            .load::<String>(pg)?;
         // A scan committing between this read and the deletion would add a connection that the
-        // deletion's cascade removes unburied: lock the memberships first (the foreign key check
+        // deletion's cascade removes unburied: lock the memberships too (the foreign key check
         // of such an insert waits for the lock, then fails with the membership gone).
-        // SQLite has one writer at a time.
         memberships::table
             .filter(memberships::id.eq_any(membership_ids))
             .select(memberships::id)

@@ -230,7 +230,11 @@ pub fn parse_links(links: Vec<Link>, errors: &mut Vec<FieldError>) -> String {
             errors.push(FieldError::new(format!("links[{i}].label"), problem));
         }
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        if !scheme_ok || url.len() > 500 || url.chars().any(char::is_whitespace) {
+        if !scheme_ok
+            || url.len() > 500
+            || url.chars().any(char::is_whitespace)
+            || text::problem(&url, Lines::One).is_some()
+        {
             errors.push(FieldError::new(
                 format!("links[{i}].url"),
                 "must be an http(s) URL of at most 500 characters",
@@ -403,6 +407,8 @@ pub fn add_organizer(
 /// (the people they met learn of it by delta sync), and mail of the event not yet sent to them is
 /// dropped. The last organizer cannot leave (`sole_organizer`).
 pub fn leave(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<()> {
+    // Two organizers leaving at once: one after the other, so the second sees it is the last.
+    event_store::lock(conn, event_id)?;
     let Some((membership, email, _)) = store::find_by_account(conn, event_id, account_id)? else {
         return Err(event_not_found());
     };

@@ -65,7 +65,7 @@ fn check(
         retry_after(oldest, now),
         format!(
             "This would send {wanted} emails; {whom} may cause {limit} in 24 hours and has \
-             {left} left. Nothing was changed."
+             {left} left."
         ),
     ))
 }
