@@ -20,9 +20,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 
 COPY --from=build /src/target/release/hallway /usr/local/bin/hallway
 USER hallway
 WORKDIR /var/lib/hallway
-ENV HALLWAY_LISTEN=0.0.0.0:8080 \
-    DATABASE_URL=sqlite:///var/lib/hallway/hallway.db \
-    HALLWAY_MAIL=file:///var/lib/hallway/outbox
+# Inside a container the API must listen beyond loopback; what is reachable from outside is
+# decided where the port is published (see docker-compose.yml). DATABASE_URL and HALLWAY_MAIL keep
+# their defaults (SQLite and an outbox folder, both under /var/lib/hallway) unless given: they are
+# not set here, so that HALLWAY_MAIL_FILE and DATABASE_URL_FILE can be used instead.
+ENV HALLWAY_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["hallway"]

@@ -6,6 +6,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rand::RngCore;
 
+mod production;
+
+use production::{refuse_unsafe_mail_in_production, secret_weakness};
+
 /// Where outgoing mail goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MailTransport {
@@ -48,6 +52,10 @@ pub struct Config {
     pub outbox_retention: Duration,
     /// What one account may cause: events, emails, co-organizers.
     pub quotas: Quotas,
+    /// Whether `/docs` (Swagger UI) is served; `/openapi.json` always is.
+    pub docs: bool,
+    /// How long a client may take to send a request body, from the end of its head.
+    pub body_timeout: Duration,
 }
 
 /// Budgets on what one account or one event may cause, so that Hallway cannot be used to send
@@ -129,9 +137,10 @@ impl Config {
             .unwrap_or_else(|| format!("http://{listen}"))
             .trim_end_matches('/')
             .to_owned();
-        let mail =
-            parse_mail(&lookup("HALLWAY_MAIL").unwrap_or_else(|| "file://./outbox".to_owned()))?;
-        let jwt_secret = match lookup("HALLWAY_JWT_SECRET") {
+        let mail = parse_mail(
+            &secret(&lookup, "HALLWAY_MAIL")?.unwrap_or_else(|| "file://./outbox".to_owned()),
+        )?;
+        let jwt_secret = match secret(&lookup, "HALLWAY_JWT_SECRET")? {
             Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
             Some(_) => {
                 bail!("HALLWAY_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")
@@ -148,8 +157,17 @@ impl Config {
                 secret
             }
         };
+        if let Some(weakness) = secret_weakness(&jwt_secret) {
+            if environment == Environment::Production {
+                bail!("HALLWAY_JWT_SECRET is too weak for production: {weakness}");
+            }
+            tracing::warn!("HALLWAY_JWT_SECRET would be refused in production: {weakness}");
+        }
+        if environment == Environment::Production {
+            refuse_unsafe_mail_in_production(&mail)?;
+        }
         Ok(Self {
-            database_url: lookup("DATABASE_URL")
+            database_url: secret(&lookup, "DATABASE_URL")?
                 .unwrap_or_else(|| "sqlite://hallway.db".to_owned()),
             listen,
             public_url,
@@ -191,6 +209,10 @@ impl Config {
                 crate::db::DEFAULT_WRITE_QUEUE,
             )?
             .max(1),
+            docs: parse_bool(&lookup, "HALLWAY_DOCS", environment == Environment::Development)?,
+            body_timeout: Duration::from_millis(
+                parse_number::<u64>(&lookup, "HALLWAY_BODY_TIMEOUT_MS", 30_000)?.max(1),
+            ),
         })
     }
 }
@@ -218,6 +240,23 @@ fn parse_mail(value: &str) -> anyhow::Result<MailTransport> {
         return Ok(MailTransport::Smtp(value.to_owned()));
     }
     bail!("HALLWAY_MAIL must start with smtp://, smtps:// or file://")
+}
+
+/// A secret's value, from `KEY` or from the file named by `KEY_FILE` (Docker secrets), with the
+/// file's trailing line break removed. Both at once is refused: which one wins would be a guess.
+fn secret(lookup: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<String>> {
+    let file_key = format!("{key}_FILE");
+    let Some(path) = lookup(&file_key) else { return Ok(lookup(key)) };
+    if lookup(key).is_some() {
+        bail!("set {key} or {file_key}, not both");
+    }
+    let value = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {file_key} ({path})"))?;
+    let value = value.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        bail!("{file_key} names an empty file ({path})");
+    }
+    Ok(Some(value.to_owned()))
 }
 
 fn parse_number<T: std::str::FromStr>(
@@ -251,7 +290,9 @@ fn parse_bool(
 mod tests {
     use super::*;
 
-    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    pub(super) fn lookup<'a>(
+        vars: &'a [(&'a str, &'a str)],
+    ) -> impl Fn(&str) -> Option<String> + 'a {
         move |key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())
     }
 
@@ -294,5 +335,105 @@ mod tests {
     #[test]
     fn an_unknown_mail_scheme_is_refused() {
         assert!(Config::from_lookup(lookup(&[("HALLWAY_MAIL", "mailto:x")])).is_err());
+    }
+
+    pub(super) const STRONG: &str =
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    pub(super) fn production<'a>(extra: &[(&'a str, &'a str)]) -> anyhow::Result<Config> {
+        let mut vars = vec![
+            ("HALLWAY_ENV", "production"),
+            ("HALLWAY_JWT_SECRET", STRONG),
+            ("HALLWAY_MAIL", "smtps://user:pass@smtp.example.org:465"),
+        ];
+        for &(key, value) in extra {
+            vars.retain(|(k, _)| *k != key);
+            vars.push((key, value));
+        }
+        Config::from_lookup(lookup(&vars))
+    }
+
+    #[test]
+    fn development_accepts_plain_smtp_and_files() -> anyhow::Result<()> {
+        let config = Config::from_lookup(lookup(&[("HALLWAY_MAIL", "smtp://u:p@mailpit:1025")]))?;
+        assert_eq!(config.mail, MailTransport::Smtp("smtp://u:p@mailpit:1025".to_owned()));
+        Ok(())
+    }
+
+    /// A file no other test uses, removed when dropped.
+    struct SecretFile(PathBuf);
+
+    impl SecretFile {
+        fn new(content: &str) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("hallway-secret-{}", uuid::Uuid::new_v4()));
+            std::fs::write(&path, content).unwrap();
+            Self(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for SecretFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn secrets_are_read_from_files_without_their_final_line_break() -> anyhow::Result<()> {
+        let jwt = SecretFile::new(&format!("{STRONG}\n"));
+        let mail = SecretFile::new("smtps://user:pass@smtp.example.org\r\n");
+        let database = SecretFile::new("postgres://hallway:s3cret@postgres/hallway\n");
+        let config = Config::from_lookup(lookup(&[
+            ("HALLWAY_ENV", "production"),
+            ("HALLWAY_JWT_SECRET_FILE", jwt.path()),
+            ("HALLWAY_MAIL_FILE", mail.path()),
+            ("DATABASE_URL_FILE", database.path()),
+        ]))?;
+        assert_eq!(config.jwt_secret, STRONG.as_bytes());
+        assert_eq!(
+            config.mail,
+            MailTransport::Smtp("smtps://user:pass@smtp.example.org".to_owned())
+        );
+        assert_eq!(config.database_url, "postgres://hallway:s3cret@postgres/hallway");
+        Ok(())
+    }
+
+    #[test]
+    fn a_secret_given_twice_missing_or_empty_is_refused() {
+        let jwt = SecretFile::new(STRONG);
+        let empty = SecretFile::new("\n");
+        let both = Config::from_lookup(lookup(&[
+            ("HALLWAY_JWT_SECRET", STRONG),
+            ("HALLWAY_JWT_SECRET_FILE", jwt.path()),
+        ]));
+        assert_eq!(
+            both.err().map(|e| e.to_string()).as_deref(),
+            Some("set HALLWAY_JWT_SECRET or HALLWAY_JWT_SECRET_FILE, not both")
+        );
+        let missing = "/nonexistent/hallway-secret";
+        assert!(Config::from_lookup(lookup(&[("DATABASE_URL_FILE", missing)])).is_err());
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_MAIL_FILE", empty.path())])).is_err());
+    }
+
+    #[test]
+    fn docs_are_served_in_development_only_unless_asked_for() -> anyhow::Result<()> {
+        assert!(Config::from_lookup(lookup(&[]))?.docs);
+        assert!(!production(&[])?.docs);
+        assert!(production(&[("HALLWAY_DOCS", "true")])?.docs);
+        assert!(!Config::from_lookup(lookup(&[("HALLWAY_DOCS", "false")]))?.docs);
+        Ok(())
+    }
+
+    #[test]
+    fn the_body_timeout_defaults_to_thirty_seconds_and_is_configurable() -> anyhow::Result<()> {
+        assert_eq!(Config::from_lookup(lookup(&[]))?.body_timeout, Duration::from_secs(30));
+        let config = Config::from_lookup(lookup(&[("HALLWAY_BODY_TIMEOUT_MS", "250")]))?;
+        assert_eq!(config.body_timeout, Duration::from_millis(250));
+        assert!(Config::from_lookup(lookup(&[("HALLWAY_BODY_TIMEOUT_MS", "soon")])).is_err());
+        Ok(())
     }
 }

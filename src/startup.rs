@@ -19,6 +19,9 @@ use crate::qr;
 use crate::telemetry;
 use crate::worker::Worker;
 
+/// How long a client may take to send the head of the first request on a connection.
+pub const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
@@ -83,18 +86,20 @@ impl Application {
         // Across all workers, about one blocking thread per pooled connection.
         let blocking_threads = pool_size.div_ceil(worker_count).max(2);
         let api = http::openapi();
+        let docs = state.config.docs;
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(http::openapi_base())
                 .configure(http::routes)
                 .split_for_parts();
-            app.wrap(from_fn(http::refuse_control_characters))
+            app.wrap(from_fn(http::body_deadline))
+                .wrap(from_fn(http::refuse_control_characters))
                 .wrap(from_fn(http::security_headers))
                 .wrap(from_fn(telemetry::request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::PeerSpan>::new())
                 .app_data(server_state.clone())
-                .configure(|cfg| http::configure_extras(cfg, api.clone()))
+                .configure(|cfg| http::configure_extras(cfg, api.clone(), docs))
         });
         let server = match workers {
             Some(count) => server.workers(count.max(1)),
@@ -105,7 +110,11 @@ impl Application {
         // what it once held).
         .worker_max_blocking_threads(blocking_threads)
         // Phones keep connections open between scans; 5 s (actix's default) drops them too soon.
-        .keep_alive(std::time::Duration::from_secs(75));
+        .keep_alive(std::time::Duration::from_secs(75))
+        // A new connection's request head must arrive within this (answered `408` and closed
+        // otherwise); later heads on a kept-alive connection are bounded by `keep_alive`, and
+        // bodies by `HALLWAY_BODY_TIMEOUT_MS` (`http::body_deadline`).
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT);
         let server = server.listen(listener)?.run();
         Ok(Self { port: local.port(), address: local.to_string(), server, worker, state })
     }

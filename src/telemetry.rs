@@ -4,10 +4,51 @@
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use tracing_actix_web::RequestId;
+use tracing::Span;
+use tracing::field::Empty;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
+
+/// The span of one request. It names the client by the TCP peer, the address the sign-in limits
+/// count by too, never by `Forwarded` or `X-Forwarded-For`: any client can write those headers,
+/// and a log that believes them records whatever address an attacker chose. (Behind a reverse
+/// proxy the peer is the proxy; its own access log has the client's address.) Host and scheme,
+/// which tracing-actix-web also reads from those headers, are left out for the same reason.
+pub struct PeerSpan;
+
+impl RootSpanBuilder for PeerSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let method = request.method().as_str();
+        let route = request.match_pattern().unwrap_or_else(|| "default".to_owned());
+        let peer = request.peer_addr().map(|addr| addr.to_string()).unwrap_or_default();
+        let user_agent =
+            request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let request_id = request.extensions().get::<RequestId>().copied();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %method,
+            http.route = %route,
+            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.user_agent = %user_agent,
+            peer_addr = %peer,
+            request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        // Records the status and any error into the fields declared above.
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
 
 /// Installs the global subscriber; later calls (tests start many apps) are no-ops.
 pub fn init() {
@@ -26,4 +67,58 @@ pub async fn request_id_header(
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::test::TestRequest;
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+    use super::*;
+
+    /// Keeps the fields of every span created while it is the subscriber.
+    #[derive(Clone, Default)]
+    struct Fields(Arc<Mutex<HashMap<String, String>>>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.lock().unwrap().insert(field.name().to_owned(), format!("{value:?}"));
+        }
+    }
+
+    impl<S: tracing::Subscriber> Layer<S> for Fields {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::Id,
+            _: Context<'_, S>,
+        ) {
+            attrs.record(&mut self.clone());
+        }
+    }
+
+    #[test]
+    fn the_request_span_names_the_tcp_peer_not_a_forwarded_header() {
+        let fields = Fields::default();
+        let subscriber = tracing_subscriber::registry().with(fields.clone());
+        let request = TestRequest::get()
+            .uri("/v1/me")
+            .peer_addr("10.1.2.3:4567".parse().unwrap())
+            .insert_header(("Forwarded", "for=6.6.6.6"))
+            .insert_header(("X-Forwarded-For", "6.6.6.6"))
+            .insert_header(("X-Real-IP", "6.6.6.6"))
+            .to_srv_request();
+        tracing::subscriber::with_default(subscriber, || {
+            let _span = PeerSpan::on_request_start(&request);
+        });
+        let fields = fields.0.lock().unwrap();
+        assert_eq!(fields.get("peer_addr").map(String::as_str), Some("10.1.2.3:4567"));
+        assert_eq!(fields.get("http.target").map(String::as_str), Some("/v1/me"));
+        let logged: Vec<_> = fields.iter().filter(|(_, v)| v.contains("6.6.6.6")).collect();
+        assert!(logged.is_empty(), "a forwarded address reached the log: {logged:?}");
+    }
 }

@@ -28,6 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 
+pub use body::body_deadline;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
 pub use rate_limit::{Buckets, SheetLimits, WriteLimits};
@@ -137,6 +138,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api =
         App::new().into_utoipa_app().openapi(openapi_base()).configure(routes).split_for_parts().1;
     document_write_refusals(&mut api);
+    body::document_body_timeout(&mut api);
     api
 }
 
@@ -185,13 +187,29 @@ pub fn openapi_json() -> String {
     openapi().to_pretty_json().unwrap_or_default()
 }
 
-/// Everything around the routes: body limits and error shapes, the docs page, the 404 answer.
-pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi) {
+/// Everything around the routes: body limits and error shapes, the docs page (with `docs`:
+/// development, or `HALLWAY_DOCS=true`), the OpenAPI document, the 404 answer.
+///
+/// `/openapi.json` is served in production too: it is the public contract of the API (the same
+/// document as `openapi/hallway.json` in the repository) and holds no data. The docs page is a
+/// browser application served from the API's origin: production serves only what clients need.
+pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi, docs: bool) {
     cfg.app_data(extractors::json_config())
         .app_data(extractors::path_config())
-        .app_data(extractors::query_config())
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-        .default_service(web::to(not_found));
+        .app_data(extractors::query_config());
+    if docs {
+        cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
+    } else {
+        let document = web::Bytes::from(api.to_json().unwrap_or_default());
+        cfg.route(
+            "/openapi.json",
+            web::get().to(move || {
+                let document = document.clone();
+                async move { HttpResponse::Ok().content_type("application/json").body(document) }
+            }),
+        );
+    }
+    cfg.default_service(web::to(not_found));
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
@@ -204,7 +222,8 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
 #[cfg(test)]
 mod tests {
     /// Every refusal an extractor can give is in the document: a JSON body can be malformed (400),
-    /// too large (413) or of another media type (415); a query string can be malformed (400).
+    /// too slow to arrive (408), too large (413) or of another media type (415); a query string
+    /// can be malformed (400).
     #[test]
     fn every_operation_documents_the_refusals_of_its_extractors() {
         let document: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap();
@@ -217,7 +236,7 @@ mod tests {
                     .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
                 let mut wanted = Vec::new();
                 if operation.get("requestBody").is_some() {
-                    wanted.extend(["400", "413", "415"]);
+                    wanted.extend(["400", "408", "413", "415"]);
                 }
                 if has_query {
                     wanted.push("400");

@@ -205,6 +205,8 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         mail_max_attempts: 12,
         outbox_retention: Duration::from_secs(7 * 24 * 3600),
         sqlite_write_queue: hallway::db::DEFAULT_WRITE_QUEUE,
+        docs: true,
+        body_timeout: Duration::from_secs(30),
     }
 }
 
