@@ -11,6 +11,7 @@ pub mod auth;
 pub mod badges;
 pub mod changes;
 pub mod connections;
+pub mod departures;
 pub mod events;
 pub mod outbox;
 pub mod scans;

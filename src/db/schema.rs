@@ -213,6 +213,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_departures (event_id, email) {
+        event_id -> Text,
+        email -> Text,
+        left_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -238,4 +246,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     connection_notes,
     connection_tombstones,
     sync_counters,
+    event_departures,
 );

@@ -346,6 +346,9 @@ pub fn join(conn: &mut DbConn, event_id: &str, account_id: &str, code: &str) -> 
     event_store::lock(conn, event_id)?;
     if store::find_by_account(conn, event_id, account_id)?.is_none() {
         add_member(conn, event_id, account_id, Role::Attendee, None)?;
+        // Back of their own accord: imports may list them again.
+        let account = accounts::find(conn, account_id)?;
+        db::departures::forget(conn, event_id, &account.email)?;
     }
     my_profile(conn, event_id, account_id)
 }
@@ -429,6 +432,8 @@ pub fn leave(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<()> 
     db::tombstones::bury_connections_with_members(conn, std::slice::from_ref(&membership.id), now)?;
     store::delete(conn, &membership.id)?;
     db::outbox::drop_unsent(conn, event_id, &email)?;
+    // No import brings them (and an invitation) back; only joining again does.
+    db::departures::record(conn, event_id, &email, now)?;
     Ok(())
 }
 

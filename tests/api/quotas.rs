@@ -165,6 +165,19 @@ async fn an_invitation_says_how_to_leave_and_leaving_takes_the_person_out_of_the
     assert!(listed.iter().all(|a| a["email"] != guest.as_str()), "{listed:?}");
     let again = app.send(awc::http::Method::DELETE, &path, Some(&person.access_token), None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // The organizer's file, sent again, does not bring them back, nor mail them.
+    let reimported = import(&app, &org.access_token, &event, std::slice::from_ref(&guest)).await;
+    assert_eq!(reimported.status, StatusCode::OK, "{}", reimported.body);
+    assert_eq!(reimported.body["rows"][0]["status"], "rejected", "{}", reimported.body);
+    assert!(reimported.body["rows"][0]["reason"].as_str().unwrap().contains("left this event"));
+    let mailed = app.query(|conn| hallway::db::outbox::for_recipient(conn, &guest));
+    let invitations = mailed.iter().filter(|m| m.kind == "attendee_invitation").count();
+    assert_eq!(invitations, 1, "no second invitation");
+    // Only they can come back, and then imports may list them again.
+    app.join(&org, &person, &event).await;
+    let listed = import(&app, &org.access_token, &event, std::slice::from_ref(&guest)).await;
+    assert_eq!(listed.body["rows"][0]["status"], "unchanged", "{}", listed.body);
 }
 
 async fn the_last_organizer_cannot_leave(backend: Backend) {

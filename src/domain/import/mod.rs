@@ -114,7 +114,21 @@ pub async fn run(
                     Error::not_found("event_not_found", "No event with this id is visible to you.")
                 })?
                 .name;
-            let (results, valid) = validate_all(rows, &topics::choosable(conn, &event)?);
+            let (mut results, mut valid) = validate_all(rows, &topics::choosable(conn, &event)?);
+            let emails: Vec<String> = valid.iter().map(|row| row.email.to_string()).collect();
+            // People who left the event are not brought back (nor mailed) by an organizer.
+            let departed = db::departures::among(conn, &event, &emails)?;
+            valid.retain(|row| {
+                let left = departed.contains(row.email.as_str());
+                if left {
+                    let result = &mut results[row.index];
+                    result.status = RowStatus::Rejected;
+                    result.reason = Some(
+                        "left this event: only they can join again (with the join code)".to_owned(),
+                    );
+                }
+                !left
+            });
             let emails: Vec<String> = valid.iter().map(|row| row.email.to_string()).collect();
             let members = store::find_by_emails(conn, &event, &emails)?.len();
             quotas::charge_mail(conn, &quotas, &account, &event, valid.len() - members)?;
