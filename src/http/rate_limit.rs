@@ -145,21 +145,30 @@ impl Default for WriteLimits {
 }
 
 impl WriteLimits {
-    /// Charges a request that carries `scans` scans with `note_chars` characters of notes.
+    /// Charges a request that carries `scans` scans with `note_chars` characters of notes. Every
+    /// budget is checked before any is charged: a refused request costs nothing, so a client that
+    /// retries it later is not charged twice.
     pub fn scans(&self, key: &str, scans: usize, note_chars: usize) -> Result<(), Error> {
-        self.requests.take(key, "requests")?;
-        self.scans.take_n(key, scans as u64, "scans")?;
-        if note_chars == 0 {
-            // Scans without notes go on while the note budget is in debt.
-            return Ok(());
+        let (scans, note_chars) = (scans as u64, note_chars as u64);
+        self.requests.check_n(key, 1, "requests")?;
+        self.scans.check_n(key, scans, "scans")?;
+        // Scans without notes go on while the note budget is in debt.
+        if note_chars > 0 {
+            self.note_chars.check_n(key, note_chars, "characters of notes")?;
         }
-        self.note_chars.take_n(key, note_chars as u64, "characters of notes")
+        self.requests.charge(key, 1);
+        self.scans.charge(key, scans);
+        self.note_chars.charge(key, note_chars);
+        Ok(())
     }
 
-    /// Charges a request that adds a note of `chars` characters.
+    /// Charges a request that adds a note of `chars` characters (both budgets checked first).
     pub fn note(&self, key: &str, chars: usize) -> Result<(), Error> {
-        self.requests.take(key, "requests")?;
-        self.note_chars.take_n(key, chars as u64, "characters of notes")
+        self.requests.check_n(key, 1, "requests")?;
+        self.note_chars.check_n(key, chars as u64, "characters of notes")?;
+        self.requests.charge(key, 1);
+        self.note_chars.charge(key, chars as u64);
+        Ok(())
     }
 }
 
@@ -207,6 +216,17 @@ const SHEET_IN_PROGRESS_RETRY_SECS: u64 = 2;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_request_costs_none_of_its_budgets() {
+        let limits = WriteLimits::default();
+        // The note budget is spent (one large sync may overdraw a full bucket).
+        assert!(limits.note("ada", NOTE_CHARS_BURST as usize).is_ok());
+        let refused = limits.scans("ada", SCAN_BURST as usize, 10);
+        assert_eq!(refused.err().map(|e| e.code()), Some("rate_limited"));
+        // Had the refused batch been charged its scans, a full batch without notes would wait.
+        assert!(limits.scans("ada", SCAN_BURST as usize, 0).is_ok());
+    }
 
     #[test]
     fn a_cost_above_the_capacity_passes_once_when_full_then_waits_for_the_debt() {
