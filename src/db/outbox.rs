@@ -158,28 +158,25 @@ pub fn for_recipient(conn: &mut DbConn, recipient: &str) -> QueryResult<Vec<Mess
         .load(conn)
 }
 
-/// How many messages `sender_id` caused since `since`, and when the oldest of them was queued.
-pub fn caused_by_sender(
-    conn: &mut DbConn,
-    sender_id: &str,
-    since: NaiveDateTime,
-) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-    outbox::table
-        .filter(outbox::sender_id.eq(sender_id).and(outbox::created_at.gt(since)))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
-        .first(conn)
+/// Whose mail is counted: one account's, or one event's.
+#[derive(Clone, Copy, Debug)]
+pub enum CausedBy<'a> {
+    Sender(&'a str),
+    Event(&'a str),
 }
 
-/// How many messages were caused in `event_id` since `since`, and when the oldest was queued.
-pub fn caused_in_event(
+/// How many messages were caused by `by` since `since`, and when the oldest of them was queued.
+pub fn caused(
     conn: &mut DbConn,
-    event_id: &str,
+    by: CausedBy<'_>,
     since: NaiveDateTime,
 ) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-    outbox::table
-        .filter(outbox::event_id.eq(event_id).and(outbox::created_at.gt(since)))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
-        .first(conn)
+    let recent = outbox::table.filter(outbox::created_at.gt(since)).into_boxed();
+    let mine = match by {
+        CausedBy::Sender(id) => recent.filter(outbox::sender_id.eq(id)),
+        CausedBy::Event(id) => recent.filter(outbox::event_id.eq(id)),
+    };
+    mine.select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at))).first(conn)
 }
 
 /// Drops the unsent mail of `event_id` to `recipient` (a person who left the event).

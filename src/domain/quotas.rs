@@ -5,7 +5,8 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::config::Quotas;
-use crate::db::{self, DbConn, events as event_store, outbox};
+use crate::db::outbox::{self, CausedBy};
+use crate::db::{self, DbConn, events as event_store};
 use crate::error::{Error, Result};
 
 /// The window every quota is counted over.
@@ -27,10 +28,10 @@ pub fn charge_mail(
     let now = db::now();
     let since = now - WINDOW;
     db::accounts::lock(conn, sender_id)?;
-    let (sent, oldest) = outbox::caused_by_sender(conn, sender_id, since)?;
+    let (sent, oldest) = outbox::caused(conn, CausedBy::Sender(sender_id), since)?;
     check(sent, count, quotas.mail_per_account_per_day, oldest, now, "this account")?;
     event_store::lock(conn, event_id)?;
-    let (sent, oldest) = outbox::caused_in_event(conn, event_id, since)?;
+    let (sent, oldest) = outbox::caused(conn, CausedBy::Event(event_id), since)?;
     check(sent, count, quotas.mail_per_event_per_day, oldest, now, "this event")
 }
 
