@@ -49,10 +49,10 @@ pub fn bury_connections_with_members(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     if let DbConn::Postgres(pg) = conn {
-        // Every other write takes connection rows before change counters (see `changes`); so
-        // does this, or a leave and a note on one of the connections it deletes would each hold
-        // what the other waits for. Both sides' rows, in id order: two people leaving at once
-        // wait for each other instead of deadlocking. SQLite has one writer at a time.
+        // Both sides' connection rows first, in id order, as every other write takes them
+        // first: two people leaving at once, or a leave and a note on one of the connections
+        // it deletes, wait for each other instead of deadlocking. SQLite has one writer at a
+        // time.
         connections::table
             .filter(
                 connections::owner_id

@@ -217,7 +217,7 @@ pub fn record(
     limit_notes(conn, event, scanner_id, &mut fresh, &mut results)?;
     let changed = connect(conn, event, scanner_id, &fresh, &mut results, now)?;
     store_scans(conn, event, scanner_id, &fresh, &results, &holders, now)?;
-    // Last, as the owners' change counters stay locked until the commit (see `db::changes`).
+    // Last: on SQLite this takes the owners' change counters (see `db::changes`).
     if !changed.is_empty() {
         let mut owners: Vec<String> = fresh.iter().filter_map(|(_, _, t)| t.clone()).collect();
         owners.push(scanner_id.to_owned());

@@ -84,8 +84,8 @@ async fn a_change_committed_by_a_slow_transaction_after_a_sync_is_in_the_next_de
     });
     opened.await.unwrap();
 
-    // Meanwhile Ada changes her connection with Cy (it commits after the slow one: on SQLite the
-    // writer waits for the lock, on PostgreSQL for Ada's change counter), and her phone syncs.
+    // Meanwhile Ada changes her connection with Cy (on SQLite it commits after the slow one, as
+    // the writer waits for the lock; on PostgreSQL it may commit first), and her phone syncs.
     let cy_path = format!("/v1/events/{event}/connections/{with_cy}");
     let (changed, during) =
         join(app.patch(&cy_path, Some(&ada.access_token), &json!({ "rating": 3 })), async {
