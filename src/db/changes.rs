@@ -3,13 +3,14 @@
 //! numbers are made depends on the backend:
 //!
 //! - **PostgreSQL**: a change's number is its transaction's id (`pg_current_xact_id()`, 64 bits,
-//!   never wraps), and the horizon is the oldest transaction still running when the reader
-//!   looks (`pg_snapshot_xmin`) minus one. Every transaction below that horizon has ended, so its
-//!   rows are visible to the reader's later statements; a slow transaction that commits after
-//!   the sync has an id at or above the horizon and is in the next delta. Writers share nothing,
-//!   so overlapping scans never wait for each other here. The price: a change the reader already
-//!   saw may come again in the next delta while an older transaction was still open (clients
-//!   apply deltas by id, so this repeats, it never loses).
+//!   never wraps), and the horizon is the reader's snapshot (`pg_current_snapshot()`), taken
+//!   before it reads the rows: every transaction numbered below its `xmax` had ended, except
+//!   those still running then (`xip`). The next delta is every change the snapshot could not
+//!   see: numbered from `xmax` on, or by one of those running transactions, so a slow
+//!   transaction that commits after the sync is in it. Writers share nothing, so overlapping
+//!   scans never wait for each other here. (With more than [`MAX_RUNNING`] transactions open at
+//!   once, the horizon falls back to the oldest of them: the next delta may repeat a change,
+//!   never miss one.)
 //! - **SQLite**: a counter per connection owner (`sync_counters`). Every transaction that changes
 //!   an owner's connections takes the owner's next number; SQLite's single writer commits them in
 //!   order, so a reader that reads the counter before the rows has seen every change numbered up
@@ -21,15 +22,62 @@ use std::collections::HashMap;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 
 use super::DbConn;
 use super::schema::{connections, sync_counters};
 
 /// This transaction's id on PostgreSQL (assigned now if it had none), as a number.
 const PG_TRANSACTION_ID: &str = "pg_current_xact_id()::text::bigint";
-/// The newest transaction id below which every transaction has ended, on PostgreSQL.
-const PG_HORIZON: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1";
+/// The reader's snapshot on PostgreSQL: `xmin:xmax:xip,…`.
+const PG_SNAPSHOT: &str = "pg_current_snapshot()::text";
+/// The most running transactions a sync token lists (see the module's documentation).
+pub const MAX_RUNNING: usize = 32;
+
+/// What a reader has seen of an owner's changes: every change numbered up to `through`, except
+/// those of the transactions in `running` (open when it looked; PostgreSQL only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Horizon {
+    pub through: i64,
+    pub running: Vec<i64>,
+}
+
+impl Horizon {
+    /// The horizon's part of a sync token: `{through}` or `{through}_{running}_{running}…`.
+    pub fn encode(&self) -> String {
+        let mut text = self.through.to_string();
+        for id in &self.running {
+            text.push('_');
+            text.push_str(&id.to_string());
+        }
+        text
+    }
+
+    /// Reads what [`Horizon::encode`] wrote; `None` for anything else.
+    pub fn decode(raw: &str) -> Option<Self> {
+        let mut parts = raw.split('_');
+        let through = parts.next()?.parse::<i64>().ok().filter(|n| *n >= 0)?;
+        let running: Vec<i64> =
+            parts.map(|p| p.parse::<i64>().ok().filter(|n| *n >= 0)).collect::<Option<_>>()?;
+        (running.len() <= MAX_RUNNING).then_some(Self { through, running })
+    }
+
+    /// From PostgreSQL's snapshot text, `xmin:xmax:xip,…`.
+    fn of_snapshot(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, ':');
+        let xmin: i64 = parts.next()?.parse().ok()?;
+        let xmax: i64 = parts.next()?.parse().ok()?;
+        let running: Vec<i64> = match parts.next()? {
+            "" => Vec::new(),
+            list => list.split(',').map(|id| id.parse().ok()).collect::<Option<_>>()?,
+        };
+        Some(if running.len() <= MAX_RUNNING {
+            Self { through: xmax - 1, running }
+        } else {
+            Self { through: xmin - 1, running: Vec::new() }
+        })
+    }
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = sync_counters)]
@@ -108,16 +156,50 @@ pub fn stamp_connections(
     Ok(())
 }
 
-/// The owner's horizon: every change numbered up to it is visible to what this connection reads
+/// The owner's horizon: every change it counts as seen is visible to what this connection reads
 /// next. Read it before the rows it is the horizon of.
-pub fn current(conn: &mut DbConn, owner_id: &str) -> QueryResult<i64> {
+pub fn current(conn: &mut DbConn, owner_id: &str) -> QueryResult<Horizon> {
     if let DbConn::Postgres(pg) = conn {
-        return diesel::select(sql::<BigInt>(PG_HORIZON)).get_result(pg);
+        let text: String = diesel::select(sql::<Text>(PG_SNAPSHOT)).get_result(pg)?;
+        return Horizon::of_snapshot(&text).ok_or_else(|| {
+            diesel::result::Error::DeserializationError(
+                format!("not a PostgreSQL snapshot: {text}").into(),
+            )
+        });
     }
-    sync_counters::table
+    let through = sync_counters::table
         .find(owner_id)
         .select(sync_counters::last_change)
         .first(conn)
-        .optional()
-        .map(|found| found.unwrap_or(0))
+        .optional()?
+        .unwrap_or(0);
+    Ok(Horizon { through, running: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Horizon;
+
+    #[test]
+    fn a_snapshot_counts_everything_below_xmax_but_the_running_transactions_as_seen() {
+        let h = Horizon::of_snapshot("100:105:100,103").unwrap();
+        assert_eq!(h, Horizon { through: 104, running: vec![100, 103] });
+        assert_eq!(Horizon::decode(&h.encode()), Some(h));
+        assert_eq!(Horizon::of_snapshot("7:7:"), Some(Horizon { through: 6, running: vec![] }));
+    }
+
+    #[test]
+    fn too_many_running_transactions_fall_back_to_the_oldest() {
+        let ids: Vec<String> = (100..140).map(|n| n.to_string()).collect();
+        let h = Horizon::of_snapshot(&format!("100:140:{}", ids.join(","))).unwrap();
+        assert_eq!(h, Horizon { through: 99, running: vec![] });
+    }
+
+    #[test]
+    fn tokens_that_this_code_did_not_write_are_not_horizons() {
+        for raw in ["", "-1", "5_", "5_x", "5__6", "x5"] {
+            assert_eq!(Horizon::decode(raw), None, "{raw}");
+        }
+        assert_eq!(Horizon::decode("5"), Some(Horizon { through: 5, running: vec![] }));
+    }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Timestamp;
 
 use super::DbConn;
+use super::changes::Horizon;
 use super::schema::{accounts, connection_notes, connections, memberships};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -238,7 +239,7 @@ pub fn find_many_with_other(
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: Option<i64>,
+    since: Option<&Horizon>,
     after: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Connection>> {
@@ -249,7 +250,14 @@ pub fn page(
         .select(Connection::as_select())
         .into_boxed();
     match since {
-        Some(since) => query = query.filter(connections::change_seq.gt(since)),
+        Some(Horizon { through, running }) if running.is_empty() => {
+            query = query.filter(connections::change_seq.gt(through))
+        }
+        Some(Horizon { through, running }) => {
+            query = query.filter(
+                connections::change_seq.gt(through).or(connections::change_seq.eq_any(running)),
+            )
+        }
         None => query = query.filter(connections::deleted_at.is_null()),
     }
     if let Some((seq, id)) = after {

@@ -125,8 +125,10 @@ pub fn dead_letters(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Message>> 
 
 /// Deletes the messages sent, or given up, before `before`; returns how many.
 pub fn purge_sent(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(outbox::table.filter(outbox::sent_at.lt(before).or(outbox::dead_at.lt(before))))
-        .execute(conn)
+    // Two statements, each on its own index: with `OR` the planner reads the whole table.
+    let sent = diesel::delete(outbox::table.filter(outbox::sent_at.lt(before))).execute(conn)?;
+    let dead = diesel::delete(outbox::table.filter(outbox::dead_at.lt(before))).execute(conn)?;
+    Ok(sent + dead)
 }
 
 /// Deletes every message to `recipient`, sent or not (their account is being deleted).

@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::changes::Horizon;
 use super::connections::Connection;
 use super::schema::{connection_tombstones, connections, memberships};
 
@@ -108,13 +109,12 @@ pub fn bury_connections_with_members(
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: i64,
+    since: &Horizon,
     after: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Tombstone>> {
     let mut query = connection_tombstones::table
         .filter(connection_tombstones::owner_id.eq(owner_id))
-        .filter(connection_tombstones::change_seq.gt(since))
         .order((
             connection_tombstones::change_seq.asc(),
             connection_tombstones::connection_id.asc(),
@@ -122,6 +122,15 @@ pub fn page(
         .limit(limit)
         .select(Tombstone::as_select())
         .into_boxed();
+    query = if since.running.is_empty() {
+        query.filter(connection_tombstones::change_seq.gt(since.through))
+    } else {
+        query.filter(
+            connection_tombstones::change_seq
+                .gt(since.through)
+                .or(connection_tombstones::change_seq.eq_any(&since.running)),
+        )
+    };
     if let Some((seq, id)) = after {
         query = query.filter(
             connection_tombstones::change_seq.gt(seq).or(connection_tombstones::change_seq

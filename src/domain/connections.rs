@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 
 use super::attendees;
 use crate::db::attendees::Member;
+use crate::db::changes::Horizon;
 use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
 use crate::db::tombstones::{self, Tombstone};
 use crate::db::{self, DbConn};
@@ -247,17 +248,17 @@ impl PageItem {
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
-    since: Option<i64>,
+    since: Option<Horizon>,
     after: Option<(i64, String)>,
     limit: i64,
-) -> Result<(Vec<PageItem>, i64)> {
+) -> Result<(Vec<PageItem>, Horizon)> {
     let horizon = db::changes::current(conn, owner_id)?;
-    let since = since.map(|s| if s > horizon { 0 } else { s });
-    let found = store::page(conn, owner_id, since, after.clone(), limit)?;
+    let since = since.map(|s| if s.through > horizon.through { Horizon::default() } else { s });
+    let found = store::page(conn, owner_id, since.as_ref(), after.clone(), limit)?;
     let mut items: Vec<PageItem> =
         views(conn, found)?.into_iter().map(|v| PageItem::Live(Box::new(v))).collect();
     if let Some(since) = since {
-        let gone = tombstones::page(conn, owner_id, since, after, limit)?;
+        let gone = tombstones::page(conn, owner_id, &since, after, limit)?;
         items.extend(gone.into_iter().map(PageItem::Gone));
         items.sort_by(|a, b| a.key().cmp(&b.key()));
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::accounts::some;
 use super::{AuthUser, Json, pagination};
+use crate::db::changes::Horizon;
 use crate::db::connections::ConnectionChanges;
 use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
@@ -294,17 +295,19 @@ fn cursor_of(item: &PageItem) -> String {
 
 /// What `updated_since` asks for.
 enum Since {
-    /// A sync token: `s{change number}.{attendee id}`, the owner's horizon of their last sync.
-    Token(i64, String),
+    /// A sync token: `s{horizon}.{attendee id}`, the owner's horizon of their last sync (see
+    /// [`Horizon::encode`]).
+    Token(Horizon, String),
     /// A time, as the tokens before change numbers were: everything since the start (a full
     /// delta with tombstones), since a time says nothing sure about what was committed.
     Time,
 }
 
 fn parse_since(raw: &str) -> Result<Since> {
-    let token = raw.strip_prefix('s').and_then(|r| r.split_once('.')).and_then(|(seq, owner)| {
-        Some(Since::Token(seq.parse::<i64>().ok().filter(|s| *s >= 0)?, owner.to_owned()))
-    });
+    let token = raw
+        .strip_prefix('s')
+        .and_then(|r| r.split_once('.'))
+        .and_then(|(seen, owner)| Some(Since::Token(Horizon::decode(seen)?, owner.to_owned())));
     match token {
         Some(token) => Ok(token),
         None => parse_time("updated_since", raw).map(|_| Since::Time).map_err(|_| {
@@ -355,8 +358,8 @@ pub async fn list_connections(
     let owner = scanner_id(&state, path.into_inner(), user.account_id).await?;
     // A token of another attendee (another event) says nothing of this one's changes: start over.
     let since = since.map(|s| match s {
-        Since::Token(seq, of) if of == owner => seq,
-        Since::Token(..) | Since::Time => 0,
+        Since::Token(seen, of) if of == owner => seen,
+        Since::Token(..) | Since::Time => Horizon::default(),
     });
     let reader = owner.clone();
     let (found, horizon) = state
@@ -369,9 +372,9 @@ pub async fn list_connections(
     let next_cursor = if more { found.last().map(cursor_of) } else { None };
     let items: Vec<ConnectionSummaryResponse> =
         found.into_iter().map(ConnectionSummaryResponse::from).collect();
-    // The owner's change number read before this page: every change up to it is in this page or
-    // an earlier one, whenever its transaction began (see `db::changes`).
-    let sync_token = next_cursor.is_none().then(|| format!("s{horizon}.{owner}"));
+    // The owner's horizon read before this page: every change it counts as seen is in this page
+    // or an earlier one, whenever its transaction began (see `db::changes`).
+    let sync_token = next_cursor.is_none().then(|| format!("s{}.{owner}", horizon.encode()));
     Ok(HttpResponse::Ok().json(ConnectionPage { items, next_cursor, sync_token }))
 }
 
