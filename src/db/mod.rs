@@ -8,11 +8,13 @@
 pub mod accounts;
 pub mod attendees;
 pub mod auth;
+pub mod calendar_feeds;
 pub mod badges;
 pub mod changes;
 pub mod connections;
 pub mod departures;
 pub mod events;
+pub mod exports;
 pub mod outbox;
 pub mod scans;
 pub mod schema;
