@@ -100,11 +100,9 @@ pub fn notes(
         .select(Note::as_select())
         .into_boxed();
     if let Some((connection_id, note_id)) = after {
-        query = query.filter(
-            connection_notes::connection_id.gt(connection_id).or(connection_notes::connection_id
-                .eq(connection_id)
-                .and(connection_notes::id.gt(note_id))),
-        );
+        query = query.filter(connection_notes::connection_id.gt(connection_id).or(
+            connection_notes::connection_id.eq(connection_id).and(connection_notes::id.gt(note_id)),
+        ));
     }
     query.load(conn)
 }

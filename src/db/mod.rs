@@ -8,8 +8,8 @@
 pub mod accounts;
 pub mod attendees;
 pub mod auth;
-pub mod calendar_feeds;
 pub mod badges;
+pub mod calendar_feeds;
 pub mod changes;
 pub mod connections;
 pub mod departures;

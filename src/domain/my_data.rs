@@ -57,7 +57,8 @@ pub fn head(conn: &mut DbConn, account_id: &str) -> Result<Head> {
     let mut memberships = Vec::with_capacity(members.len());
     for profile in attendees::with_topics(conn, members)? {
         let Some(event) = event_store::find(conn, &profile.member.event_id)? else { continue };
-        let (mine, rest): (Vec<Badge>, Vec<Badge>) = badges.into_iter().partition(|b| b.membership_id == profile.member.id);
+        let (mine, rest): (Vec<Badge>, Vec<Badge>) =
+            badges.into_iter().partition(|b| b.membership_id == profile.member.id);
         badges = rest;
         memberships.push(MembershipData { event, profile, badges: mine });
     }

@@ -48,9 +48,7 @@ pub fn push_card(out: &mut String, card: &Card<'_>) {
         push_line(out, "NOTE", &escape_text(note));
     }
     for url in &card.urls {
-        // A URI value, not TEXT: written as it is (links are checked http(s) URLs with no
-        // whitespace or control characters).
-        push_line(out, "URL", url);
+        push_line(out, "URL", &uri(url));
     }
     if !card.categories.is_empty() {
         let list: Vec<String> = card.categories.iter().map(|c| escape_text(c)).collect();
@@ -60,6 +58,14 @@ pub fn push_card(out: &mut String, card: &Card<'_>) {
         push_line(out, "REV", revised);
     }
     push_line(out, "END", "VCARD");
+}
+
+/// A URI value is not TEXT and is not escaped; but a reader splitting values at `,` or `;` (as
+/// some do, for every property) would cut it there, so those and a backslash are percent-encoded
+/// (which web servers commonly read as the same path). Links are checked http(s) URLs without whitespace or
+/// control characters.
+fn uri(url: &str) -> String {
+    url.replace('\\', "%5C").replace(',', "%2C").replace(';', "%3B")
 }
 
 #[cfg(test)]
@@ -88,7 +94,7 @@ mod tests {
         assert!(out.contains("ORG:Acme\\; Inc.\r\n"));
         assert!(out.contains("NOTE:line one\\nline two\\, with a \\\\ backslash\r\n"));
         assert!(out.contains("CATEGORIES:rust,hiring\\, maybe\r\n"));
-        assert!(out.contains("URL:https://example.org/a,b\r\n"));
+        assert!(out.contains("URL:https://example.org/a%2Cb\r\n"));
         assert!(out.contains("UID:urn:uuid:0193a3c4-7b1e-7000-8000-000000000001\r\n"));
         assert!(!out.contains("EMAIL"), "absent fields are left out");
     }

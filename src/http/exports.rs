@@ -34,9 +34,8 @@ async fn next_page(cursor: Cursor) -> Result<Option<(Vec<Contact>, Cursor)>> {
     let Cursor { db, owner, after, first } = cursor;
     let reader = owner.clone();
     let from = after.clone();
-    let page = db
-        .read(move |conn| contacts::page(conn, &reader, from.as_deref(), contacts::PAGE))
-        .await?;
+    let page =
+        db.read(move |conn| contacts::page(conn, &reader, from.as_deref(), contacts::PAGE)).await?;
     if page.is_empty() && !first {
         return Ok(None);
     }

@@ -41,8 +41,14 @@ struct Export {
 
 enum Stage {
     /// With no page: read the page after `after`. With a page: write its next chunk of notes.
-    Connections { after: Option<String>, page: Option<Page> },
-    Tombstones { kind: GoneKind, after: Option<String> },
+    Connections {
+        after: Option<String>,
+        page: Option<Page>,
+    },
+    Tombstones {
+        kind: GoneKind,
+        after: Option<String>,
+    },
     // FOLLOW-UPS MERGE (issue 9 items 1-5): `FollowUps` and `Touches` stages go here, each an
     // array paged like the tombstones, with their fields in `document::MyDataExport`.
     Done,

@@ -155,7 +155,9 @@ pub struct ExportedTombstone {
 pub fn opened(connection: &ExportedConnection) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec(connection).map_err(Error::internal)?;
     if !connection.notes.is_empty() || !bytes.ends_with(b"[]}") {
-        return Err(Error::internal(anyhow::anyhow!("an exported connection must end in its notes")));
+        return Err(Error::internal(anyhow::anyhow!(
+            "an exported connection must end in its notes"
+        )));
     }
     bytes.truncate(bytes.len() - 2);
     Ok(bytes)
