@@ -23,9 +23,11 @@ ensure_build_deps() {
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-# What the tests use besides the build: pdftoppm renders badge sheets so a QR decoder can read them.
+# What the tests use besides the build: pdftoppm renders badge sheets so a QR decoder can read them;
+# Debian's Python with vobject and icalendar parses the vCard and iCalendar exports.
 ensure_test_deps() {
   command -v pdftoppm >/dev/null || apt_install poppler-utils
+  /usr/bin/python3 -c 'import vobject, icalendar' 2>/dev/null || apt_install python3-vobject python3-icalendar
 }
 
 pg_url() {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub scan_limits: http::WriteLimits,
     /// Badge sheets per organizer: one at a time, a few a minute.
     pub sheet_limits: http::SheetLimits,
+    /// Exports per person: of all their data, of their address book.
+    pub export_limits: http::ExportLimits,
     /// Renders badge sheets on threads of its own, never on the blocking pool.
     pub renderer: qr::renderer::Renderer,
 }
@@ -74,6 +76,7 @@ impl Application {
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
             sheet_limits: http::SheetLimits::default(),
+            export_limits: http::ExportLimits::default(),
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
                 .context("cannot start the badge sheet renderer")?,
         });

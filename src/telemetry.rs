@@ -30,7 +30,7 @@ impl RootSpanBuilder for PeerSpan {
             "HTTP request",
             http.method = %method,
             http.route = %route,
-            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.target = %logged_target(request.uri().path_and_query().map_or("", |p| p.as_str())),
             http.user_agent = %user_agent,
             peer_addr = %peer,
             request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -48,6 +48,15 @@ impl RootSpanBuilder for PeerSpan {
         // Records the status and any error into the fields declared above.
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// Where the calendar feed is served: the rest of the path is the feed's secret token.
+const CALENDAR_FEED_PATH: &str = "/v1/calendar/";
+
+/// The request target as logged: a calendar feed's token is a credential in the path (calendar
+/// apps can send nothing else), so it never reaches the log.
+fn logged_target(target: &str) -> &str {
+    if target.starts_with(CALENDAR_FEED_PATH) { "/v1/calendar/[redacted]" } else { target }
 }
 
 /// Installs the global subscriber; later calls (tests start many apps) are no-ops.
@@ -120,5 +129,18 @@ mod tests {
         assert_eq!(fields.get("http.target").map(String::as_str), Some("/v1/me"));
         let logged: Vec<_> = fields.iter().filter(|(_, v)| v.contains("6.6.6.6")).collect();
         assert!(logged.is_empty(), "a forwarded address reached the log: {logged:?}");
+    }
+
+    #[test]
+    fn a_calendar_feed_token_never_reaches_the_log() {
+        let fields = Fields::default();
+        let subscriber = tracing_subscriber::registry().with(fields.clone());
+        let request = TestRequest::get().uri("/v1/calendar/0123abcdef.ics?x=1").to_srv_request();
+        tracing::subscriber::with_default(subscriber, || {
+            let _span = PeerSpan::on_request_start(&request);
+        });
+        let fields = fields.0.lock().unwrap();
+        assert_eq!(fields.get("http.target").map(String::as_str), Some("/v1/calendar/[redacted]"));
+        assert!(!fields.values().any(|v| v.contains("0123abcdef")), "{fields:?}");
     }
 }

@@ -221,6 +221,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (account_id) {
+        account_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -247,4 +255,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     connection_tombstones,
     sync_counters,
     event_departures,
+    calendar_feeds,
 );

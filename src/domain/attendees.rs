@@ -75,6 +75,43 @@ impl Profile {
     pub fn role(&self) -> Role {
         Role::parse(&self.member.role)
     }
+
+    /// This person as the people who exchanged badges with them may see them now: the one place
+    /// where [`Self::shared`] is applied (connection answers and every export read it).
+    pub fn visible(self) -> Visible {
+        let name = self.name();
+        let links = self.links();
+        let shared = self.shared();
+        let m = self.member;
+        Visible {
+            attendee_id: m.id,
+            name,
+            email: Some(self.email).filter(|_| shared.email),
+            phone: m.phone.filter(|_| shared.phone),
+            company: m.company.filter(|_| shared.company),
+            headline: m.headline.filter(|_| shared.headline),
+            bio: m.bio.filter(|_| shared.bio),
+            links: Some(links).filter(|_| shared.links),
+            can_talk_about: self.can_talk_about,
+            want_to_learn: self.want_to_learn,
+        }
+    }
+}
+
+/// What a person shows the people they exchanged badges with: each field is `None` when they do
+/// not share it (see [`Profile::visible`]). Topics are always shown.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    pub attendee_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub headline: Option<String>,
+    pub bio: Option<String>,
+    pub links: Option<Vec<Link>>,
+    pub can_talk_about: Vec<String>,
+    pub want_to_learn: Vec<String>,
 }
 
 /// Which fields of a profile are shared with the people who exchange badges with its owner.

@@ -11,7 +11,7 @@ use crate::db::changes::Horizon;
 use crate::db::connections::ConnectionChanges;
 use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
-use crate::domain::attendees::{self, Link, Profile};
+use crate::domain::attendees::{self, Link, Profile, Visible};
 use crate::domain::connections::{self, ConnectionSummary, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
 use crate::domain::text::{self, Lines};
@@ -42,21 +42,23 @@ pub struct SharedProfile {
 
 impl From<Profile> for SharedProfile {
     fn from(profile: Profile) -> Self {
-        let name = profile.name();
-        let links = profile.links();
-        let shared = profile.shared();
-        let m = profile.member;
+        Self::from(profile.visible())
+    }
+}
+
+impl From<Visible> for SharedProfile {
+    fn from(v: Visible) -> Self {
         Self {
-            attendee_id: m.id,
-            name,
-            email: Some(profile.email).filter(|_| shared.email),
-            phone: m.phone.filter(|_| shared.phone),
-            company: m.company.filter(|_| shared.company),
-            headline: m.headline.filter(|_| shared.headline),
-            bio: m.bio.filter(|_| shared.bio),
-            links: Some(links).filter(|_| shared.links),
-            can_talk_about: profile.can_talk_about,
-            want_to_learn: profile.want_to_learn,
+            attendee_id: v.attendee_id,
+            name: v.name,
+            email: v.email,
+            phone: v.phone,
+            company: v.company,
+            headline: v.headline,
+            bio: v.bio,
+            links: v.links,
+            can_talk_about: v.can_talk_about,
+            want_to_learn: v.want_to_learn,
         }
     }
 }

@@ -9,15 +9,19 @@ mod attendees;
 mod auth;
 mod badges;
 mod body;
+mod calendar;
 mod connections;
 mod events;
+mod exports;
 mod extractors;
 mod guard;
+mod my_data;
 mod ops;
 mod pagination;
 mod profiles;
 mod rate_limit;
 mod scans;
+mod stream;
 mod topics;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -31,7 +35,7 @@ use crate::error::Error;
 pub use body::body_deadline;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::{Buckets, SheetLimits, WriteLimits};
+pub use rate_limit::{Buckets, ExportLimits, SheetLimits, WriteLimits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -60,6 +64,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
         (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
         (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
+        (name = "calendar", description = "A secret calendar-feed URL of my follow-ups, for calendar apps; rotated or revoked at will."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -93,6 +98,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(scans::scan)
             .service(scans::scan_batch)
             .service(connections::list_connections)
+            // Before `get_connection`, whose `{connection_id}` would also match `….vcf`.
+            .service(exports::connection_vcf)
             .service(connections::get_connection)
             .service(auth::request_code)
             .service(auth::exchange_code)
@@ -129,7 +136,14 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(connections::patch_connection)
             .service(connections::delete_connection)
             .service(connections::add_note)
-            .service(connections::list_notes),
+            .service(connections::list_notes)
+            .service(exports::connections_vcf)
+            .service(exports::connections_csv)
+            .service(my_data::export_my_data)
+            .service(calendar::create_feed)
+            .service(calendar::feed_status)
+            .service(calendar::revoke_feed)
+            .service(calendar::feed),
     );
 }
 

@@ -30,6 +30,10 @@ impl Buckets {
         Self::with_rate(capacity, f64::from(per_minute) / 60.0)
     }
 
+    pub fn per_hour(capacity: u32, per_hour: u32) -> Self {
+        Self::with_rate(capacity, f64::from(per_hour) / 3600.0)
+    }
+
     fn with_rate(capacity: u32, per_second: f64) -> Self {
         Self { capacity: f64::from(capacity), per_second, state: Mutex::new(HashMap::new()) }
     }
@@ -209,6 +213,52 @@ impl SheetLimits {
         self.sheets.charge(key, 1);
     }
 }
+
+/// Exports of everything a person has (`/me/export`): one at a time, 3 an hour (bursts of 3).
+pub const DATA_EXPORTS_PER_HOUR: u32 = 3;
+/// Whole-address-book exports (`/me/connections.vcf`, `.csv`): 30 an hour (bursts of 30).
+pub const CONTACT_EXPORTS_PER_HOUR: u32 = 30;
+
+/// What a person's exports may cost, keyed by account.
+pub struct ExportLimits {
+    running: Slots,
+    data: Buckets,
+    contacts: Buckets,
+}
+
+impl Default for ExportLimits {
+    fn default() -> Self {
+        Self {
+            running: Slots::default(),
+            data: Buckets::per_hour(DATA_EXPORTS_PER_HOUR, DATA_EXPORTS_PER_HOUR),
+            contacts: Buckets::per_hour(CONTACT_EXPORTS_PER_HOUR, CONTACT_EXPORTS_PER_HOUR),
+        }
+    }
+}
+
+impl ExportLimits {
+    /// The person's slot for one export of all their data, charged to its budget; refused (429
+    /// `rate_limited`) while another is being written or when the budget is spent. Hold the slot
+    /// until the export's last byte is written.
+    pub fn data(&self, key: &str) -> Result<Slot, Error> {
+        let slot = self.running.try_take(key).ok_or_else(|| {
+            Error::rate_limited(
+                EXPORT_IN_PROGRESS_RETRY_SECS,
+                "An export of your data is being written: one at a time. Retry when it is done.",
+            )
+        })?;
+        self.data.take(key, "exports of your data")?;
+        Ok(slot)
+    }
+
+    /// Charges one export of the whole address book (429 `rate_limited` when spent).
+    pub fn contacts(&self, key: &str) -> Result<(), Error> {
+        self.contacts.take(key, "exports of your connections")
+    }
+}
+
+/// What `Retry-After` says while the person's previous export is still being written.
+const EXPORT_IN_PROGRESS_RETRY_SECS: u64 = 5;
 
 /// What `Retry-After` says when the organizer's previous sheet is still being made.
 const SHEET_IN_PROGRESS_RETRY_SECS: u64 = 2;

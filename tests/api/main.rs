@@ -3,17 +3,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod parsers;
 mod seed;
 mod smtp;
 
 mod account;
 mod auth;
 mod badges;
+mod calendar_feed;
 mod connections;
 mod events;
+mod exports;
 mod imports;
 mod mail;
 mod mail_queue;
+mod my_data;
 mod operations;
 mod pool;
 mod privacy;

@@ -1,0 +1,144 @@
+//! The calendar feed: a secret URL of my promises as iCalendar to-dos, rotated and revoked at
+//! will, read back by an independent parser.
+
+use awc::http::{Method, StatusCode};
+use diesel::prelude::*;
+use hallway::db::schema::calendar_feeds;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::exports::met;
+use crate::helpers::{Backend, TestApp, TestResponse, spawn_app};
+use crate::parsers;
+
+both_backends!(
+    my_feed_lists_my_promises_as_todos_that_a_real_parser_reads,
+    a_rotated_revoked_guessed_or_malformed_token_answers_the_same_404,
+);
+
+/// The path of a feed URL (tests reach the server at its own address, not the public one).
+fn path_of(url: &str) -> String {
+    url.strip_prefix("http://hallway.test").expect("built from HALLWAY_PUBLIC_URL").to_owned()
+}
+
+async fn new_feed(app: &TestApp, token: &str) -> TestResponse {
+    let made = app.send(Method::POST, "/v1/me/calendar-feed", Some(token), None).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    made
+}
+
+async fn my_feed_lists_my_promises_as_todos_that_a_real_parser_reads(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, _) = app.event_with_two().await;
+    let (_, zoe) = met(&app, &org, &event, &ada, "Zoë Müller", false).await;
+    let (_, li) = met(&app, &org, &event, &ada, "李雷", false).await;
+    let (_, _no_promise) = met(&app, &org, &event, &ada, "Łukasz", false).await;
+    let long = "Send the article on rate limiting, the one with token buckets; \
+                and introduce أحمد to the team \\ before Friday\nSecond line";
+    let promises = [
+        (&zoe, json!({ "text": "Send the slides", "due_at": "2026-09-20" })),
+        (&li, json!({ "text": long, "due_at": "2026-09-21T16:30:00-07:00" })),
+    ];
+    for (id, promise) in promises {
+        let path = format!("/v1/events/{event}/connections/{id}");
+        let patched =
+            app.patch(&path, Some(&ada.access_token), &json!({ "follow_up": promise })).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    }
+
+    let made = new_feed(&app, &ada.access_token).await;
+    let url = made.body["url"].as_str().unwrap();
+    assert!(url.starts_with("http://hallway.test/v1/calendar/") && url.ends_with(".ics"));
+    let token = url.trim_start_matches("http://hallway.test/v1/calendar/").trim_end_matches(".ics");
+    assert!(token.len() >= 32, "at least 128 bits: {token}");
+    assert_eq!(made.body["webcal_url"], url.replace("http://", "webcal://"));
+    let feed = app.get(&path_of(url), None).await;
+    assert_eq!(feed.status, StatusCode::OK, "no sign-in: the token is the credential");
+    assert_eq!(feed.header("content-type"), Some("text/calendar; charset=utf-8"));
+
+    let text = String::from_utf8(feed.raw.clone()).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with("END:VCALENDAR\r\n"));
+    assert!(!text.replace("\r\n", "").contains('\n'), "every line ends with CRLF");
+    for line in text.split_terminator("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line}", line.len());
+    }
+    assert!(text.contains("\r\n "), "the long promise was folded");
+
+    let parsed = parsers::icalendar(&feed.raw);
+    assert_eq!(parsed["version"], "2.0");
+    assert_eq!(parsed["name"], "Hallway follow-ups");
+    let todos = parsed["todos"].as_array().unwrap();
+    assert_eq!(todos.len(), 2, "one to-do per promise: {parsed}");
+    let todo = |id: &str| {
+        todos.iter().find(|t| t["UID"] == format!("promise-{id}@hallway")).unwrap().clone()
+    };
+    let slides = todo(&zoe);
+    assert_eq!(slides["SUMMARY"], "Zoë Müller: Send the slides");
+    assert_eq!(slides["DUE"], json!({ "date": "2026-09-20" }), "a date stays that day");
+    assert_eq!(slides["STATUS"], "NEEDS-ACTION");
+    let event_name = "RustConf 2026";
+    assert_eq!(slides["DESCRIPTION"], format!("Send the slides\n\nMet at {event_name}."));
+    let article = todo(&li);
+    assert_eq!(article["DUE"], json!({ "utc": "2026-09-21T23:30:00Z" }));
+    assert_eq!(article["DESCRIPTION"], format!("{long}\n\nMet at {event_name}."));
+    let first_line: String = long.lines().next().unwrap().chars().take(80).collect();
+    assert_eq!(article["SUMMARY"], format!("李雷: {first_line}…"));
+
+    // The feed follows the promises: a cleared one leaves it.
+    let path = format!("/v1/events/{event}/connections/{zoe}");
+    app.patch(&path, Some(&ada.access_token), &json!({ "follow_up": null })).await;
+    let later = parsers::icalendar(&app.get(&path_of(url), None).await.raw);
+    assert_eq!(later["todos"].as_array().unwrap().len(), 1);
+}
+
+async fn a_rotated_revoked_guessed_or_malformed_token_answers_the_same_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = app.sign_in("ada").await;
+    let status = app.get("/v1/me/calendar-feed", Some(&ada.access_token)).await;
+    assert_eq!(status.body, json!({ "active": false }));
+    let first = new_feed(&app, &ada.access_token).await;
+    let first_url = path_of(first.body["url"].as_str().unwrap());
+    assert_eq!(app.get(&first_url, None).await.status, StatusCode::OK);
+    let status = app.get("/v1/me/calendar-feed", Some(&ada.access_token)).await;
+    assert_eq!(status.body["active"], true);
+    assert_eq!(status.body["created_at"], first.body["created_at"]);
+    assert!(status.body.get("url").is_none(), "the URL is shown once");
+
+    // Stored hashed: the table never holds the token.
+    let token = first_url.trim_start_matches("/v1/calendar/").trim_end_matches(".ics").to_owned();
+    let stored: Vec<String> =
+        app.query(|conn| calendar_feeds::table.select(calendar_feeds::token_hash).load(conn));
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&token) && stored[0] != token);
+
+    let rotated = new_feed(&app, &ada.access_token).await;
+    let rotated_url = path_of(rotated.body["url"].as_str().unwrap());
+    assert_ne!(rotated_url, first_url);
+    assert_eq!(app.get(&rotated_url, None).await.status, StatusCode::OK);
+    let old = app.get(&first_url, None).await;
+    assert_eq!(old.status, StatusCode::NOT_FOUND, "rotating revokes the old URL");
+    assert_eq!(old.problem_code(), "calendar_feed_not_found");
+
+    let revoked = app.send(Method::DELETE, "/v1/me/calendar-feed", Some(&ada.access_token), None);
+    assert_eq!(revoked.await.status, StatusCode::NO_CONTENT);
+    let again = app.send(Method::DELETE, "/v1/me/calendar-feed", Some(&ada.access_token), None);
+    assert_eq!(again.await.status, StatusCode::NO_CONTENT, "revoking nothing is no error");
+    let status = app.get("/v1/me/calendar-feed", Some(&ada.access_token)).await;
+    assert_eq!(status.body, json!({ "active": false }));
+
+    let guessed = format!("/v1/calendar/{}.ics", "0123456789abcdef".repeat(4));
+    let refusals = [
+        old,
+        app.get(&rotated_url, None).await,
+        app.get(&guessed, None).await,
+        app.get("/v1/calendar/x.ics", None).await,
+        app.get(&format!("/v1/calendar/{}.ics", "z".repeat(500)), None).await,
+        app.get(&format!("/v1/calendar/{}.ics", token.to_uppercase()), None).await,
+        app.get("/v1/calendar/%27%20OR%201%3D1--.ics", None).await,
+    ];
+    for refusal in &refusals {
+        assert_eq!(refusal.status, StatusCode::NOT_FOUND);
+        assert_eq!(refusal.body, refusals[0].body, "every unknown token gets the same body");
+    }
+    assert_eq!(app.get("/v1/me/calendar-feed", None).await.status, StatusCode::UNAUTHORIZED);
+}

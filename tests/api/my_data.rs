@@ -1,0 +1,161 @@
+//! `GET /v1/me/export`: everything Hallway holds about me, as one streamed JSON document.
+
+use std::time::Instant;
+
+use awc::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::exports::{attendee_id, met, seed_connections};
+use crate::helpers::{Backend, spawn_app};
+use crate::seed;
+
+both_backends!(
+    my_export_holds_my_account_events_badges_connections_notes_and_tombstones,
+    an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order,
+    exports_of_my_data_are_limited_per_hour,
+);
+
+/// Every key anywhere in `value`.
+fn keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                out.push(key.clone());
+                keys(inner, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+async fn my_export_holds_my_account_events_badges_connections_notes_and_tombstones(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, _) = app.event_with_two().await;
+    let (bob, with_bob) = met(&app, &org, &event, &ada, "Bob Private", false).await;
+    let notes = format!("/v1/events/{event}/connections/{with_bob}/notes");
+    for body in ["First, met at the coffee line", "Second\nwith a line break", "Third: Zoë"] {
+        let added = app.post(&notes, Some(&ada.access_token), &json!({ "body": body })).await;
+        assert_eq!(added.status, StatusCode::CREATED);
+    }
+    let path = format!("/v1/events/{event}/connections/{with_bob}");
+    let patch = json!({ "tags": ["rust"], "rating": 5, "follow_up": { "text": "Send slides", "due_at": "2026-09-20" } });
+    assert_eq!(app.patch(&path, Some(&ada.access_token), &patch).await.status, StatusCode::OK);
+    let (_, deleted) = met(&app, &org, &event, &ada, "Carol", true).await;
+    let path = format!("/v1/events/{event}/connections/{deleted}");
+    app.send(Method::DELETE, &path, Some(&ada.access_token), None).await;
+    let (dave, _) = met(&app, &org, &event, &ada, "Dave", true).await;
+    let dave_id = attendee_id(&app, &dave, &event).await;
+    app.send(Method::DELETE, "/v1/me", Some(&dave.access_token), None).await;
+    let feed = app.send(Method::POST, "/v1/me/calendar-feed", Some(&ada.access_token), None).await;
+    let feed_url = feed.body["url"].as_str().unwrap().to_owned();
+    let badge = app.badge_code(&ada, &event).await;
+
+    let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert_eq!(export.header("content-type"), Some("application/json"));
+    let doc = &export.body;
+    assert_eq!(doc["format"], "hallway-export/1");
+    assert_eq!(doc["account"]["id"], ada.account_id.as_str());
+    assert_eq!(doc["account"]["email"], ada.email.as_str());
+    assert!(doc["account"]["last_sign_in_at"].is_string());
+    assert!(!doc["sign_in"]["sessions"].as_array().unwrap().is_empty());
+    assert!(!doc["sign_in"]["codes_requested"].as_array().unwrap().is_empty());
+    let memberships = doc["memberships"].as_array().unwrap();
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0]["event"]["id"], event.as_str());
+    assert_eq!(memberships[0]["profile"]["role"], "attendee");
+    assert_eq!(memberships[0]["badges"][0]["code"], badge.as_str());
+    assert_eq!(doc["calendar_feed"]["active"], true);
+    assert!(doc["mail"].as_array().unwrap().iter().any(|m| m["kind"].is_string()));
+
+    let connections = doc["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "live connections only: {connections:#?}");
+    let bob_side = &connections[0];
+    assert_eq!(bob_side["connection_id"], with_bob.as_str());
+    assert_eq!(bob_side["other"]["name"], "Bob Private");
+    assert!(bob_side["other"].get("email").is_none(), "Bob does not share his email");
+    assert_eq!(bob_side["tags"], json!(["rust"]));
+    assert_eq!(bob_side["rating"], 5);
+    assert_eq!(bob_side["follow_up"]["text"], "Send slides");
+    let bodies: Vec<&str> =
+        bob_side["notes"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        ["First, met at the coffee line", "Second\nwith a line break", "Third: Zoë"]
+    );
+    let tombstones = doc["connection_tombstones"].as_array().unwrap();
+    let reasons: Vec<(&str, &str)> = tombstones
+        .iter()
+        .map(|t| (t["reason"].as_str().unwrap(), t["other_attendee_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{tombstones:#?}");
+    assert_eq!(reasons[0].0, "deleted_by_me");
+    assert_eq!(tombstones[0]["connection_id"], deleted.as_str());
+    assert_eq!(reasons[1], ("account_deleted", dave_id.as_str()));
+
+    // No secret of mine, nothing of another person they do not share, no one else's notes.
+    let text = String::from_utf8(export.raw.clone()).unwrap();
+    let token = feed_url.rsplit('/').next().unwrap().trim_end_matches(".ics");
+    assert!(!text.contains(token), "the feed token is never exported");
+    assert!(!text.contains(&bob.email), "Bob's email is not shared with me");
+    let mut all = Vec::new();
+    keys(doc, &mut all);
+    for secret in ["token_hash", "code_hash", "secret", "refresh_token", "access_token"] {
+        assert!(!all.iter().any(|k| k == secret), "{secret} in the export");
+    }
+    let bobs = app.get("/v1/me/export", Some(&bob.access_token)).await;
+    assert!(!String::from_utf8(bobs.raw).unwrap().contains("met at the coffee line"));
+}
+
+async fn an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, _) = app.event_with_two().await;
+    let owner = attendee_id(&app, &ada, &event).await;
+    let mut ids = seed_connections(&app, &event, &owner, 5_000);
+    ids.sort();
+    // Five notes on each of the first 450 connections: pages of 200 connections hold exactly
+    // a chunk of 1,000 notes, the boundary where a page's notes continue in the next chunk.
+    for id in &ids[..450] {
+        seed::notes(&app, id, 5);
+    }
+    let started = Instant::now();
+    let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "export of 5,000 connections and 2,250 notes ({backend:?}, debug build): {elapsed:?}"
+    );
+    assert_eq!(export.status, StatusCode::OK);
+    let connections = export.body["connections"].as_array().expect("valid JSON to the end");
+    let exported: Vec<&str> =
+        connections.iter().map(|c| c["connection_id"].as_str().unwrap()).collect();
+    assert_eq!(exported, ids, "every connection once, by id");
+    for (i, connection) in connections.iter().enumerate() {
+        let notes = connection["notes"].as_array().unwrap();
+        let expected = if i < 450 { 5 } else { 0 };
+        assert_eq!(notes.len(), expected, "connection {i}");
+        let bodies: Vec<&str> = notes.iter().map(|n| n["body"].as_str().unwrap()).collect();
+        let wanted: Vec<String> = (0..expected).map(|n| format!("seeded note {n}")).collect();
+        assert_eq!(bodies, wanted, "connection {i}: its own notes, in order");
+    }
+    assert_eq!(export.body["connection_tombstones"], json!([]));
+}
+
+async fn exports_of_my_data_are_limited_per_hour(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = app.sign_in("ada").await;
+    for _ in 0..3 {
+        let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert_eq!(export.body["connections"], json!([]));
+    }
+    let refused = app.get("/v1/me/export", Some(&ada.access_token)).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.problem_code(), "rate_limited");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((600..=1200).contains(&wait), "a third of an hour for one more: {wait}");
+    assert_eq!(app.get("/v1/me/export", None).await.status, StatusCode::UNAUTHORIZED);
+}
