@@ -33,6 +33,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// What a person's writes may cost: requests, scans and characters of notes.
     pub scan_limits: http::WriteLimits,
+    /// Starter lists per person.
+    pub starter_limits: http::Buckets,
     /// Badge sheets per organizer: one at a time, a few a minute.
     pub sheet_limits: http::SheetLimits,
     /// Renders badge sheets on threads of its own, never on the blocking pool.
@@ -73,6 +75,7 @@ impl Application {
             config,
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
+            starter_limits: http::starter_limits(),
             sheet_limits: http::SheetLimits::default(),
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
                 .context("cannot start the badge sheet renderer")?,

@@ -16,6 +16,7 @@ pub mod events;
 pub mod outbox;
 pub mod scans;
 pub mod schema;
+pub mod starters;
 pub mod tombstones;
 pub mod topics;
 mod writer;

@@ -18,6 +18,7 @@ pub mod events;
 pub mod exchange;
 pub mod import;
 pub mod quotas;
+pub mod starters;
 pub mod text;
 pub mod tokens;
 pub mod topics;

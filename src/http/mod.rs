@@ -16,8 +16,10 @@ mod guard;
 mod ops;
 mod pagination;
 mod profiles;
+mod prompts;
 mod rate_limit;
 mod scans;
+mod starters;
 mod topics;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -31,7 +33,7 @@ use crate::error::Error;
 pub use body::body_deadline;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::{Buckets, SheetLimits, WriteLimits};
+pub use rate_limit::{Buckets, SheetLimits, WriteLimits, starter_limits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -60,6 +62,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
         (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
         (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
+        (name = "starters", description = "Conversation starters: open questions about the other person, ranked listening first; feedback; organizers' prompt statistics and settings."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -129,7 +132,13 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(connections::patch_connection)
             .service(connections::delete_connection)
             .service(connections::add_note)
-            .service(connections::list_notes),
+            .service(connections::list_notes)
+            .service(starters::attendee_starters)
+            .service(starters::connection_starters)
+            .service(starters::starter_feedback)
+            .service(prompts::prompt_stats)
+            .service(prompts::get_prompt_settings)
+            .service(prompts::put_prompt_settings),
     );
 }
 
