@@ -24,6 +24,7 @@ mod request_errors;
 mod scans;
 mod security;
 mod sign_in_limits;
+mod starters;
 mod sync;
 mod text;
 mod topics;

@@ -158,45 +158,60 @@ pub fn rank(request: &Request<'_>) -> Vec<Starter> {
 
 fn select(request: &Request<'_>, fallback: bool) -> Vec<Starter> {
     let candidates = candidates(request, fallback);
-    // Each group's candidates in its own order: organizer prompts first, then by the pair's hash.
+    let wanted = request.after_stage.map(Stage::next);
+    let off_stage = |c: &Candidate<'_>| wanted.is_some_and(|w| c.prompt.stage != w);
+    let used = |c: &Candidate<'_>| request.used.contains(&c.prompt.id);
+    // Each group's candidates in its own order: the stage asked for, unused, organizer prompts
+    // first, then by the pair's hash.
     let mut groups: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
     for (i, c) in candidates.iter().enumerate() {
         groups.entry((c.tier, c.group.as_str())).or_default().push(i);
     }
-    let mut round = vec![0usize; candidates.len()];
-    for members in groups.values_mut() {
-        members.sort_by_key(|&i| {
-            (candidates[i].prompt.source != Source::Organizer, candidates[i].hash)
-        });
-        for (r, &i) in members.iter().enumerate() {
-            round[i] = r;
-        }
-    }
-    let wanted = request.after_stage.map(Stage::next);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by_key(|&i| {
-        let c = &candidates[i];
-        (
-            wanted.is_some_and(|w| c.prompt.stage != w),
-            request.used.contains(&c.prompt.id),
-            round[i] >= ROUNDS_BEFORE_NEXT_TIER,
-            c.tier,
-            round[i],
-            c.group_order,
-            c.hash,
-        )
-    });
+    let mut queues: Vec<(Vec<usize>, usize)> = groups
+        .into_values()
+        .map(|mut members| {
+            members.sort_by_key(|&i| {
+                let c = &candidates[i];
+                (off_stage(c), used(c), c.prompt.source != Source::Organizer, c.hash)
+            });
+            (members, 0)
+        })
+        .collect();
+    // Then, one at a time, the best head of a group, where a group that gave two already waits
+    // for the next tiers, and a prompt chosen for one topic is skipped in the others.
     let mut chosen: HashSet<&str> = HashSet::new();
     let mut starters = Vec::with_capacity(request.limit);
-    for i in order {
-        if starters.len() == request.limit {
-            break;
+    while starters.len() < request.limit {
+        let mut best: Option<(usize, _)> = None;
+        for (q, (members, taken)) in queues.iter_mut().enumerate() {
+            while let Some(&i) = members.first() {
+                if !chosen.contains(candidates[i].prompt.id.as_str()) {
+                    break;
+                }
+                members.remove(0);
+            }
+            let Some(&i) = members.first() else { continue };
+            let c = &candidates[i];
+            let key = (
+                off_stage(c),
+                used(c),
+                *taken >= ROUNDS_BEFORE_NEXT_TIER,
+                c.tier,
+                *taken,
+                c.group_order,
+                c.hash,
+            );
+            if best.as_ref().is_none_or(|(_, k)| key < *k) {
+                best = Some((q, key));
+            }
         }
+        let Some((q, _)) = best else { break };
+        let (members, taken) = &mut queues[q];
+        let i = members.remove(0);
         let c = &candidates[i];
-        if !chosen.insert(c.prompt.id.as_str()) {
-            continue;
-        }
+        chosen.insert(c.prompt.id.as_str());
         if let Some(starter) = fill_in(request, c) {
+            *taken += 1;
             starters.push(starter);
         }
     }
