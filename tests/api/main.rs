@@ -18,6 +18,7 @@ mod operations;
 mod pool;
 mod privacy;
 mod profiles;
+mod prompts;
 mod quotas;
 mod races;
 mod request_errors;
