@@ -317,3 +317,32 @@ pub async fn starter_feedback(
         .await?;
     Ok(HttpResponse::Ok().json(FeedbackResponse::from(show)))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::topics::{LISTEN_FOR_LEN, MAX_FOLLOW_UPS, PROMPT_LEN};
+
+    /// utoipa takes only literals in `#[schema(...)]`: the document must still say what the code
+    /// checks.
+    #[test]
+    fn the_documented_bounds_are_the_checked_ones() {
+        let document: serde_json::Value =
+            serde_json::from_str(&crate::http::openapi_json()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        let detailed = &schemas["DetailedPrompt"]["properties"];
+        assert_eq!(detailed["text"]["minLength"], *PROMPT_LEN.start());
+        assert_eq!(detailed["text"]["maxLength"], *PROMPT_LEN.end());
+        assert_eq!(detailed["follow_ups"]["maxItems"], MAX_FOLLOW_UPS);
+        assert_eq!(detailed["listen_for"]["minLength"], *LISTEN_FOR_LEN.start());
+        assert_eq!(detailed["listen_for"]["maxLength"], *LISTEN_FOR_LEN.end());
+        let path = &document["paths"]["/v1/events/{event_id}/attendees/{attendee_id}/starters"];
+        let limit = path["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .unwrap();
+        assert_eq!(limit["schema"]["minimum"], 1);
+        assert_eq!(limit["schema"]["maximum"], super::MAX_STARTERS);
+    }
+}
