@@ -58,8 +58,7 @@ pub fn for_pair(
         Target::Attendee(id) => {
             let other = db::attendees::find(conn, event_id, &id)?.ok_or_else(attendee_not_found)?;
             if other.0.id == me.0.id {
-                return Err(Error::new(
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                return Err(Error::unprocessable(
                     "starters_for_self",
                     "Starters are questions to ask someone else: pick another attendee.",
                 ));
