@@ -86,6 +86,11 @@ impl Error {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }
 
+    /// A well-formed request that asks for something that cannot be (422), with its own code.
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// What a person's writes may cost: requests, scans and characters of notes.
     pub scan_limits: http::WriteLimits,
+    /// Starter lists per person.
+    pub starter_limits: http::Buckets,
     /// Badge sheets per organizer: one at a time, a few a minute.
     pub sheet_limits: http::SheetLimits,
     /// Exports per person: of all their data, of their address book.
@@ -75,6 +77,7 @@ impl Application {
             config,
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
+            starter_limits: http::starter_limits(),
             sheet_limits: http::SheetLimits::default(),
             export_limits: http::ExportLimits::default(),
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)

@@ -28,7 +28,7 @@ struct Person {
 
 /// Tokens are minted with the server's signing key (derived from its secret): 1,000 sign-ins by
 /// email would only measure the sign-in rate limit.
-fn token(account_id: &str) -> String {
+pub fn token(account_id: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({ "sub": account_id, "aud": "hallway-api", "iss": "hallway", "iat": now, "exp": now + 3600 });
     let key = derive_key(SECRET.as_bytes(), JWT_SIGNING);
@@ -50,7 +50,7 @@ async fn post(http: &awc::Client, url: &str, token: &str, body: &Value) -> (u16,
     (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
 }

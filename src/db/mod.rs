@@ -18,6 +18,7 @@ pub mod exports;
 pub mod outbox;
 pub mod scans;
 pub mod schema;
+pub mod starters;
 pub mod tombstones;
 pub mod topics;
 mod writer;

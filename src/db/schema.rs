@@ -229,6 +229,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    starter_shows (id) {
+        id -> Text,
+        event_id -> Text,
+        viewer_id -> Text,
+        other_id -> Text,
+        prompt_id -> Text,
+        topic_slug -> Text,
+        stage -> Text,
+        shown_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        helpful -> Nullable<Bool>,
+        feedback_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    prompt_counts (event_id, prompt_id, topic_slug) {
+        event_id -> Text,
+        prompt_id -> Text,
+        topic_slug -> Text,
+        shown -> BigInt,
+        used -> BigInt,
+        helpful -> BigInt,
+        not_helpful -> BigInt,
+    }
+}
+
+diesel::table! {
+    starter_settings (event_id) {
+        event_id -> Text,
+        builtin_prompts -> Bool,
+        disabled_prompts -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -256,4 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_counters,
     event_departures,
     calendar_feeds,
+    starter_shows,
+    prompt_counts,
+    starter_settings,
 );

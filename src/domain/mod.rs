@@ -23,6 +23,7 @@ pub mod ical;
 pub mod import;
 pub mod my_data;
 pub mod quotas;
+pub mod starters;
 pub mod text;
 pub mod tokens;
 pub mod topics;

@@ -2,6 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
+use super::starters::{self, Stage};
 use super::text::{self, Lines};
 use crate::db::topics::{self as store, Topic, TopicRow};
 use crate::db::{self, DbConn};
@@ -12,13 +15,75 @@ pub const MAX_PROMPTS: usize = 10;
 pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 1000;
 pub const PROMPT_LEN: std::ops::RangeInclusive<usize> = 10..=300;
-/// Placeholders a prompt may use; they are filled in for the person asked about.
-pub const PLACEHOLDERS: [&str; 2] = ["first_name", "topic"];
-/// Words that open a yes/no question ("Do you…?"), which ends a conversation instead of opening one.
-const CLOSED_OPENERS: [&str; 20] = [
-    "am", "are", "is", "was", "were", "do", "does", "did", "have", "has", "had", "can", "could",
-    "will", "would", "should", "shall", "may", "might", "must",
-];
+/// Follow-ups an organizer's prompt may bring, each a question like the prompt.
+pub const MAX_FOLLOW_UPS: usize = 3;
+/// A listen-for hint: what in the answer could become a follow-up.
+pub const LISTEN_FOR_LEN: std::ops::RangeInclusive<usize> = 1..=300;
+
+/// An organizer's conversation prompt for a topic: the question, and optionally its stage in the
+/// arc (`work_now` when not given), deeper follow-ups and a listen-for hint (the built-in
+/// companions of topic prompts when not given).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TopicPrompt {
+    pub text: String,
+    pub stage: Option<Stage>,
+    pub follow_ups: Vec<String>,
+    pub listen_for: Option<String>,
+}
+
+/// A prompt as stored in `topics.prompts` (a JSON array): the bare question when it brings
+/// nothing else, so that prompts seeded before stages existed read and compare the same.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredPrompt {
+    Text(String),
+    Detailed {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        follow_ups: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        listen_for: Option<String>,
+    },
+}
+
+impl From<&TopicPrompt> for StoredPrompt {
+    fn from(p: &TopicPrompt) -> Self {
+        if p.stage.is_none() && p.follow_ups.is_empty() && p.listen_for.is_none() {
+            return Self::Text(p.text.clone());
+        }
+        Self::Detailed {
+            text: p.text.clone(),
+            stage: p.stage.map(|s| s.as_str().to_owned()),
+            follow_ups: p.follow_ups.clone(),
+            listen_for: p.listen_for.clone(),
+        }
+    }
+}
+
+impl From<StoredPrompt> for TopicPrompt {
+    fn from(p: StoredPrompt) -> Self {
+        match p {
+            StoredPrompt::Text(text) => Self { text, ..Self::default() },
+            StoredPrompt::Detailed { text, stage, follow_ups, listen_for } => Self {
+                text,
+                stage: stage.as_deref().and_then(Stage::parse),
+                follow_ups,
+                listen_for,
+            },
+        }
+    }
+}
+
+/// A prompt as an organizer sends it, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct PromptInput {
+    pub text: String,
+    pub stage: Option<Stage>,
+    pub follow_ups: Vec<String>,
+    pub listen_for: Option<String>,
+}
 
 /// A valid topic as an organizer seeds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +91,7 @@ pub struct TopicSpec {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub prompts: Vec<String>,
+    pub prompts: Vec<TopicPrompt>,
 }
 
 /// Topic slugs: 1 to 64 lower-case letters, digits and single hyphens, e.g. `rust` or `machine-learning`.
@@ -46,46 +111,83 @@ pub fn parse_slug(raw: &str) -> Result<String, String> {
     }
 }
 
-/// An open question of 10 to 300 characters, ending in `?`, using only known placeholders.
+/// An open question of 10 to 300 characters, ending in `?`, not opening with a yes/no word, using
+/// only known placeholders and filling in completely (see [`starters::check_question`]). The
+/// message of a refusal quotes the prompt.
 pub fn parse_prompt(raw: &str) -> Result<String, String> {
     let prompt = raw.trim();
+    let quoted = quote(prompt);
     if !PROMPT_LEN.contains(&prompt.chars().count()) {
-        return Err(format!("must be {} to {} characters", PROMPT_LEN.start(), PROMPT_LEN.end()));
-    }
-    if let Some(problem) = text::problem(prompt, Lines::One) {
-        return Err(problem.to_owned());
-    }
-    if !prompt.ends_with('?') {
-        return Err("must be a question ending in `?`, not a statement".to_owned());
-    }
-    let first_word = prompt.split_whitespace().next().unwrap_or_default().to_lowercase();
-    if CLOSED_OPENERS.contains(&first_word.as_str()) {
         return Err(format!(
-            "is a yes/no question (it starts with `{first_word}`): ask an open one, with what, how or why"
+            "{quoted} must be {} to {} characters",
+            PROMPT_LEN.start(),
+            PROMPT_LEN.end()
         ));
     }
-    let mut rest = prompt;
-    while let Some(start) = rest.find(['{', '}']) {
-        if rest[start..].starts_with('}') {
-            return Err("has a `}` without a matching `{`".to_owned());
-        }
-        let Some(len) = rest[start..].find('}') else {
-            return Err("has a `{` without a matching `}`".to_owned());
-        };
-        let name = &rest[start + 1..start + len];
-        if !PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "uses the unknown placeholder `{{{name}}}`; known: {{first_name}}, {{topic}}"
-            ));
-        }
-        rest = &rest[start + len + 1..];
+    if let Some(problem) = text::problem(prompt, Lines::One) {
+        return Err(format!("{quoted}: {problem}"));
     }
+    starters::check_question(prompt).map_err(|problem| format!("{quoted} {problem}"))?;
     Ok(prompt.to_owned())
+}
+
+/// The prompt as a refusal names it: quoted, cut after 60 characters.
+fn quote(prompt: &str) -> String {
+    let mut shown: String = prompt.chars().take(60).collect();
+    if prompt.chars().count() > 60 {
+        shown.push('…');
+    }
+    format!("`{shown}`")
+}
+
+/// Checks one prompt with its details; failures are pushed under `field` (`topics[1].prompts[0]`).
+fn parse_topic_prompt(
+    field: &str,
+    input: PromptInput,
+    errors: &mut Vec<FieldError>,
+) -> TopicPrompt {
+    let text = parse_prompt(&input.text)
+        .map_err(|message| errors.push(FieldError::new(field, message)))
+        .unwrap_or_default();
+    if input.follow_ups.len() > MAX_FOLLOW_UPS {
+        errors.push(FieldError::new(
+            format!("{field}.follow_ups"),
+            format!("at most {MAX_FOLLOW_UPS} follow-ups"),
+        ));
+    }
+    let mut follow_ups = Vec::with_capacity(input.follow_ups.len());
+    for (k, raw) in input.follow_ups.iter().enumerate() {
+        match parse_prompt(raw) {
+            Ok(question) => follow_ups.push(question),
+            Err(message) => {
+                errors.push(FieldError::new(format!("{field}.follow_ups[{k}]"), message))
+            }
+        }
+    }
+    let listen_for = input.listen_for.map(|raw| {
+        let hint = raw.trim().to_owned();
+        let problem = if !LISTEN_FOR_LEN.contains(&hint.chars().count()) {
+            Some(format!(
+                "must be {} to {} characters",
+                LISTEN_FOR_LEN.start(),
+                LISTEN_FOR_LEN.end()
+            ))
+        } else {
+            text::problem(&hint, Lines::One)
+                .map(str::to_owned)
+                .or_else(|| starters::check_text(&hint).err())
+        };
+        if let Some(problem) = problem {
+            errors.push(FieldError::new(format!("{field}.listen_for"), problem));
+        }
+        hint
+    });
+    TopicPrompt { text, stage: input.stage, follow_ups, listen_for }
 }
 
 /// Checks a whole seed list: every item valid, no slug twice, at most [`MAX_TOPICS`].
 pub fn parse_specs(
-    items: Vec<(String, String, Option<String>, Vec<String>)>,
+    items: Vec<(String, String, Option<String>, Vec<PromptInput>)>,
 ) -> Result<Vec<TopicSpec>> {
     if items.len() > MAX_TOPICS {
         return Err(Error::invalid_field(
@@ -133,15 +235,13 @@ pub fn parse_specs(
                 format!("at most {MAX_PROMPTS} prompts per topic"),
             ));
         }
-        let mut parsed = Vec::with_capacity(prompts.len());
-        for (j, prompt) in prompts.iter().enumerate() {
-            match parse_prompt(prompt) {
-                Ok(prompt) => parsed.push(prompt),
-                Err(message) => {
-                    errors.push(FieldError::new(field(&format!("prompts[{j}]")), message))
-                }
-            }
-        }
+        let parsed = prompts
+            .into_iter()
+            .enumerate()
+            .map(|(j, prompt)| {
+                parse_topic_prompt(&field(&format!("prompts[{j}]")), prompt, &mut errors)
+            })
+            .collect();
         specs.push(TopicSpec { slug, name, description, prompts: parsed });
     }
     if errors.is_empty() { Ok(specs) } else { Err(Error::validation(errors)) }
@@ -170,7 +270,7 @@ pub fn seed(conn: &mut DbConn, event_id: &str, specs: &[TopicSpec]) -> Result<Se
     let mut report = SeedReport::default();
     for (position, spec) in specs.iter().enumerate() {
         let position = i32::try_from(position).unwrap_or(i32::MAX);
-        let prompts = serde_json::to_string(&spec.prompts).map_err(Error::internal)?;
+        let prompts = prompts_json(&spec.prompts)?;
         let row = |id, created_at| TopicRow {
             id,
             event_id,
@@ -242,9 +342,19 @@ fn same(topic: &Topic, spec: &TopicSpec, prompts: &str, position: i32) -> bool {
         && topic.position == position
 }
 
+/// Prompts as stored in `topics.prompts`.
+fn prompts_json(prompts: &[TopicPrompt]) -> Result<String> {
+    let stored: Vec<StoredPrompt> = prompts.iter().map(StoredPrompt::from).collect();
+    serde_json::to_string(&stored).map_err(Error::internal)
+}
+
 /// The prompts of a stored topic.
-pub fn prompts_of(topic: &Topic) -> Vec<String> {
-    serde_json::from_str(&topic.prompts).unwrap_or_default()
+pub fn prompts_of(topic: &Topic) -> Vec<TopicPrompt> {
+    serde_json::from_str::<Vec<StoredPrompt>>(&topic.prompts)
+        .unwrap_or_default()
+        .into_iter()
+        .map(TopicPrompt::from)
+        .collect()
 }
 
 /// The event's topics that can be chosen now, by slug.
@@ -284,7 +394,8 @@ mod tests {
     fn statements_yes_no_questions_and_unknown_placeholders_are_not() {
         assert!(parse_prompt("Tell me about your work.").unwrap_err().contains("question"));
         assert!(parse_prompt("Do you like {topic}?").unwrap_err().contains("yes/no"));
-        assert!(parse_prompt("What is {company} building?").unwrap_err().contains("{company}"));
+        assert!(parse_prompt("What is {employer} building?").unwrap_err().contains("{employer}"));
+        assert!(parse_prompt("What is {company} building?").is_ok());
         assert!(parse_prompt("What is {topic building?").is_err());
         assert!(parse_prompt("Why?").is_err());
     }

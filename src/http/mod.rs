@@ -19,9 +19,11 @@ mod my_data;
 mod ops;
 mod pagination;
 mod profiles;
+mod prompts;
 mod rate_limit;
 mod scans;
 mod stream;
+mod starters;
 mod topics;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -35,7 +37,7 @@ use crate::error::Error;
 pub use body::body_deadline;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::{Buckets, ExportLimits, SheetLimits, WriteLimits};
+pub use rate_limit::{Buckets, ExportLimits, SheetLimits, WriteLimits, starter_limits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -65,6 +67,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
         (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
         (name = "calendar", description = "A secret calendar-feed URL of my follow-ups, for calendar apps; rotated or revoked at will."),
+        (name = "starters", description = "Conversation starters: open questions about the other person, ranked listening first; feedback; organizers' prompt statistics and settings."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -143,7 +146,13 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(calendar::create_feed)
             .service(calendar::feed_status)
             .service(calendar::revoke_feed)
-            .service(calendar::feed),
+            .service(calendar::feed)
+            .service(starters::attendee_starters)
+            .service(starters::connection_starters)
+            .service(starters::starter_feedback)
+            .service(prompts::prompt_stats)
+            .service(prompts::get_prompt_settings)
+            .service(prompts::put_prompt_settings),
     );
 }
 

@@ -166,6 +166,11 @@ impl WriteLimits {
         Ok(())
     }
 
+    /// Charges a write request that carries nothing more (feedback on a starter).
+    pub fn request(&self, key: &str) -> Result<(), Error> {
+        self.requests.take(key, "requests")
+    }
+
     /// Charges a request that adds a note of `chars` characters (both budgets checked first).
     pub fn note(&self, key: &str, chars: usize) -> Result<(), Error> {
         self.requests.check_n(key, 1, "requests")?;
@@ -174,6 +179,15 @@ impl WriteLimits {
         self.note_chars.charge(key, chars as u64);
         Ok(())
     }
+}
+
+/// Starter lists per person: 30 at once, then 30 a minute (one every two seconds: faster than
+/// anyone meets people). Bounds what a looping client makes the server rank and record.
+pub const STARTERS_BURST: u32 = 30;
+pub const STARTERS_PER_MINUTE: u32 = 30;
+
+pub fn starter_limits() -> Buckets {
+    Buckets::per_minute(STARTERS_BURST, STARTERS_PER_MINUTE)
 }
 
 /// Badge sheets per organizer: one at a time, and 6 a minute (in bursts of 6).

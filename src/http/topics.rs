@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::starters::StageName;
 use super::{AuthUser, Json};
 use crate::db::topics::Topic;
+use crate::domain::topics::{PromptInput, TopicPrompt};
 use crate::domain::{attendees, events::Role, topics};
 use crate::error::{Problem, Result};
 use crate::startup::AppState;
@@ -22,11 +24,72 @@ pub struct TopicInput {
     pub name: String,
     /// Up to 1,000 characters.
     pub description: Option<String>,
-    /// Conversation prompts: open questions (ending in `?`, not yes/no), 10 to 300 characters,
-    /// with only the placeholders `{first_name}` and `{topic}`. At most 10.
-    #[schema(example = json!(["What got you into {topic}, {first_name}?"]))]
+    /// Conversation prompts, at most 10, each the question alone or with its details: an open
+    /// question (ending in `?`, not opening with a yes/no word such as Do, Is or Can), 10 to 300
+    /// characters, with only the placeholders `{first_name}`, `{name}`, `{topic}`, `{company}`,
+    /// `{headline}` and `{event}`. A prompt needing something the other person does not share
+    /// (their company, say) is not offered for them.
+    #[schema(example = json!(["What got you into {topic}, {first_name}?", {"text": "What is the hardest part of {topic} at {company}?", "stage": "challenges", "follow_ups": ["How do you deal with it?"], "listen_for": "A tool they wish existed."}]))]
     #[serde(default)]
-    pub prompts: Vec<String>,
+    pub prompts: Vec<PromptBody>,
+}
+
+/// A topic prompt: the question alone, or with its details.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PromptBody {
+    Text(String),
+    Detailed(DetailedPrompt),
+}
+
+/// A topic prompt with its stage, follow-ups and listen-for hint.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPrompt {
+    /// The question, as for a bare prompt.
+    #[schema(min_length = 10, max_length = 300)]
+    pub text: String,
+    /// Its stage in the arc (default `work_now`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageName>,
+    /// Up to 3 deeper questions, each checked as the prompt is (default: built-in ones about the
+    /// topic).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 3)]
+    pub follow_ups: Vec<String>,
+    /// What in the answer could become a follow-up, 1 to 300 characters, with the same
+    /// placeholders (default: a built-in hint about the topic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 300)]
+    pub listen_for: Option<String>,
+}
+
+impl From<PromptBody> for PromptInput {
+    fn from(body: PromptBody) -> Self {
+        match body {
+            PromptBody::Text(text) => Self { text, ..Self::default() },
+            PromptBody::Detailed(d) => Self {
+                text: d.text,
+                stage: d.stage.map(Into::into),
+                follow_ups: d.follow_ups,
+                listen_for: d.listen_for,
+            },
+        }
+    }
+}
+
+impl From<TopicPrompt> for PromptBody {
+    fn from(p: TopicPrompt) -> Self {
+        if p.stage.is_none() && p.follow_ups.is_empty() && p.listen_for.is_none() {
+            return Self::Text(p.text);
+        }
+        Self::Detailed(DetailedPrompt {
+            text: p.text,
+            stage: p.stage.map(Into::into),
+            follow_ups: p.follow_ups,
+            listen_for: p.listen_for,
+        })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -41,7 +104,7 @@ pub struct TopicResponse {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub prompts: Vec<String>,
+    pub prompts: Vec<PromptBody>,
     /// Archived topics were left out of a later seed after people chose them: they stay on those
     /// people's profiles but cannot be chosen anew.
     pub archived: bool,
@@ -51,7 +114,7 @@ pub struct TopicResponse {
 impl From<Topic> for TopicResponse {
     fn from(topic: Topic) -> Self {
         Self {
-            prompts: topics::prompts_of(&topic),
+            prompts: topics::prompts_of(&topic).into_iter().map(PromptBody::from).collect(),
             archived: topic.archived_at.is_some(),
             slug: topic.slug,
             name: topic.name,
@@ -115,7 +178,10 @@ pub async fn seed_topics(
         .into_inner()
         .topics
         .into_iter()
-        .map(|t| (t.slug, t.name, t.description, t.prompts))
+        .map(|t| {
+            let prompts = t.prompts.into_iter().map(PromptInput::from).collect();
+            (t.slug, t.name, t.description, prompts)
+        })
         .collect();
     let specs = topics::parse_specs(items)?;
     let (report, all) = state

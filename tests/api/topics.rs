@@ -115,7 +115,7 @@ async fn invalid_topics_and_prompts_are_named_and_nothing_is_saved(backend: Back
     let bad = app
         .seed_topics(&org, &event, json!([
             { "slug": "Machine Learning", "name": "ML" },
-            { "slug": "rust", "name": "Rust", "prompts": ["Tell me about Rust.", "Do you like {topic}?", "What is {company} doing with {topic}?"] },
+            { "slug": "rust", "name": "Rust", "prompts": ["Tell me about Rust.", "Do you like {topic}?", "What is {employer} doing with {topic}?"] },
             { "slug": "rust", "name": "" }
         ]))
         .await;
@@ -142,7 +142,7 @@ async fn invalid_topics_and_prompts_are_named_and_nothing_is_saved(backend: Back
     assert!(
         messages.contains("not a statement")
             && messages.contains("yes/no")
-            && messages.contains("{company}"),
+            && messages.contains("{employer}"),
         "{messages}"
     );
 

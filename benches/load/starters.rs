@@ -1,0 +1,181 @@
+//! Conversation starters at scale: an event with 500 topics and 20,000 attendees (three topics they
+//! can talk about and two they want to learn each, all in the directory); p50/p99 of one pair's
+//! starters, first view (ranked and recorded) and repeat view (ranked only: nothing new to record).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use hallway::db::schema::{accounts, memberships};
+use hallway::db::topics::{self, TopicRow};
+use serde_json::json;
+
+use crate::exchange::{percentile, token};
+use crate::{Server, sign_in};
+
+const TOPICS: usize = 500;
+const ATTENDEES: usize = 20_000;
+/// Rows per import request (the import's own limit).
+const IMPORT_ROWS: usize = 10_000;
+const PAIRS: usize = 2_000;
+const CLIENTS: usize = 4;
+
+pub async fn run(backend: &str) -> Vec<(String, String)> {
+    // 20,000 invitations: more than a day's default mail budget of one event.
+    let server = Server::start_with(
+        backend,
+        &[
+            ("HALLWAY_MAIL_PER_EVENT_PER_DAY", "100000"),
+            ("HALLWAY_MAIL_PER_ACCOUNT_PER_DAY", "100000"),
+        ],
+    );
+    let org = sign_in(&server, "organizer@example.org").await;
+    let (status, event) = org
+        .json(
+            awc::http::Method::POST,
+            "/v1/events",
+            &json!({
+                "name": "TopicConf", "slug": "topicconf", "starts_at": "2026-09-08T09:00:00Z",
+                "ends_at": "2026-09-10T18:00:00Z", "time_zone": "Europe/Berlin"
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{event}");
+    let event_id = event["id"].as_str().unwrap().to_owned();
+
+    // The API seeds at most 200 topics per event; the issue measures 500, so they are written
+    // straight to the database, each with two organizer prompts.
+    let db = hallway::db::connect(&server.url, 2).unwrap();
+    {
+        let mut conn = db.get().unwrap();
+        let now = hallway::db::now();
+        let prompts = r#"["What is changing fastest in {topic} right now?","Which {topic} habit would you teach a new colleague?"]"#;
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            for i in 0..TOPICS {
+                let (id, slug, name) =
+                    (hallway::db::new_id(), format!("topic-{i}"), format!("Topic {i}"));
+                topics::insert(
+                    conn,
+                    &TopicRow {
+                        id: &id,
+                        event_id: &event_id,
+                        slug: &slug,
+                        name: &name,
+                        description: "",
+                        prompts,
+                        position: i32::try_from(i).unwrap(),
+                        archived_at: None,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    for part in 0..ATTENDEES / IMPORT_ROWS {
+        let mut csv = String::from("email,name,company,headline,topics,want_to_learn\n");
+        for i in part * IMPORT_ROWS..(part + 1) * IMPORT_ROWS {
+            let t = |k: usize| format!("topic-{}", (i * 7 + k * 131) % TOPICS);
+            csv.push_str(&format!(
+                "person{i}@example.org,Person {i},Company {},Builds things,{};{};{},{};{}\n",
+                i % 700,
+                t(0),
+                t(1),
+                t(2),
+                t(3),
+                t(4)
+            ));
+        }
+        let (status, report) = org
+            .send(
+                awc::http::Method::POST,
+                &format!("/v1/events/{event_id}/attendee-imports"),
+                Some(("text/csv", csv.into_bytes())),
+            )
+            .await;
+        assert_eq!(status, 200, "{report}");
+    }
+    let people: Vec<(String, String)> = {
+        let mut conn = db.get().unwrap();
+        diesel::update(memberships::table.filter(memberships::event_id.eq(&event_id)))
+            .set(memberships::in_directory.eq(true))
+            .execute(&mut *conn)
+            .unwrap();
+        memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::event_id.eq(&event_id).and(memberships::role.eq("attendee")))
+            .order(memberships::id.asc())
+            .select((memberships::id, accounts::id))
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(people.len(), ATTENDEES);
+    // Pair k: viewer k asks about someone far from them in the list.
+    let pairs: Rc<Vec<(String, String)>> = Rc::new(
+        (0..PAIRS)
+            .map(|k| {
+                let viewer = k * (ATTENDEES / PAIRS);
+                let other = (viewer + 7_919) % ATTENDEES;
+                let url = format!(
+                    "{}/v1/events/{event_id}/attendees/{}/starters",
+                    server.base, people[other].0
+                );
+                (token(&people[viewer].1), url)
+            })
+            .collect(),
+    );
+    let http = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    let mut results = Vec::new();
+    for view in ["first view", "repeat view"] {
+        let next = Rc::new(Cell::new(0usize));
+        let latencies = Rc::new(RefCell::new(Vec::with_capacity(PAIRS)));
+        let started = Instant::now();
+        let clients = (0..CLIENTS).map(|_| {
+            let (next, latencies, pairs, http) =
+                (next.clone(), latencies.clone(), pairs.clone(), http.clone());
+            async move {
+                loop {
+                    let n = next.get();
+                    if n >= pairs.len() {
+                        break;
+                    }
+                    next.set(n + 1);
+                    let (token, url) = &pairs[n];
+                    let sent = Instant::now();
+                    let mut response = http
+                        .get(url)
+                        .insert_header(("Authorization", format!("Bearer {token}")))
+                        .send()
+                        .await
+                        .expect("request");
+                    let body = response.body().await.expect("body");
+                    latencies.borrow_mut().push(sent.elapsed());
+                    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    assert_eq!(response.status().as_u16(), 200, "{body}");
+                    assert_eq!(body["starters"].as_array().map(Vec::len), Some(5), "{body}");
+                }
+            }
+        });
+        futures_util::future::join_all(clients).await;
+        let secs = started.elapsed().as_secs_f64();
+        let mut latencies = latencies.take();
+        latencies.sort();
+        results.push((
+            format!("starters, {view}, {CLIENTS} clients, {backend}"),
+            format!(
+                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+                PAIRS as f64 / secs,
+                percentile(&latencies, 0.50),
+                percentile(&latencies, 0.99)
+            ),
+        ));
+    }
+    results.push((
+        format!("server peak RSS (starters), {backend}"),
+        format!("{:.0} MiB", server.peak_rss_mib()),
+    ));
+    results
+}

@@ -1,0 +1,241 @@
+//! Conversation starters: what each person was shown about whom (and their feedback), counters per
+//! prompt and topic, and organizers' settings. See the migration `starters`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{connections, prompt_counts, starter_settings, starter_shows, topics};
+use super::topics::Topic;
+
+/// A starter a viewer was shown about another person; its id is the `starter_id`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = starter_shows)]
+pub struct Show {
+    pub id: String,
+    pub event_id: String,
+    pub viewer_id: String,
+    pub other_id: String,
+    pub prompt_id: String,
+    /// '' for none.
+    pub topic_slug: String,
+    pub stage: String,
+    pub shown_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub helpful: Option<bool>,
+    pub feedback_at: Option<NaiveDateTime>,
+}
+
+/// Feedback on a show; every field is written (`None` clears).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = starter_shows, treat_none_as_null = true)]
+pub struct Feedback {
+    pub used_at: Option<NaiveDateTime>,
+    pub helpful: Option<bool>,
+    pub feedback_at: Option<NaiveDateTime>,
+}
+
+/// Counter changes for one prompt and topic (added, may be negative).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub shown: i64,
+    pub used: i64,
+    pub helpful: i64,
+    pub not_helpful: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = prompt_counts)]
+pub struct CountRow {
+    pub event_id: String,
+    pub prompt_id: String,
+    pub topic_slug: String,
+    pub shown: i64,
+    pub used: i64,
+    pub helpful: i64,
+    pub not_helpful: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = starter_settings)]
+pub struct SettingsRow {
+    pub event_id: String,
+    pub builtin_prompts: bool,
+    /// A JSON array of built-in prompt ids.
+    pub disabled_prompts: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What the viewer was shown about the other person.
+pub fn shows_between(conn: &mut DbConn, viewer_id: &str, other_id: &str) -> QueryResult<Vec<Show>> {
+    starter_shows::table
+        .filter(starter_shows::viewer_id.eq(viewer_id).and(starter_shows::other_id.eq(other_id)))
+        .select(Show::as_select())
+        .load(conn)
+}
+
+/// One of the viewer's shows in the event.
+pub fn find_show(
+    conn: &mut DbConn,
+    event_id: &str,
+    viewer_id: &str,
+    id: &str,
+) -> QueryResult<Option<Show>> {
+    starter_shows::table
+        .filter(starter_shows::id.eq(id))
+        .filter(starter_shows::viewer_id.eq(viewer_id).and(starter_shows::event_id.eq(event_id)))
+        .select(Show::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a show unless one with its id exists; whether it was inserted.
+pub fn insert_show(conn: &mut DbConn, show: &Show) -> QueryResult<bool> {
+    let inserted = match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(starter_shows::table)
+            .values(show)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConn::Sqlite(lite) => diesel::insert_into(starter_shows::table)
+            .values(show)
+            .on_conflict_do_nothing()
+            .execute(lite)?,
+    };
+    Ok(inserted > 0)
+}
+
+pub fn count_shows(conn: &mut DbConn, viewer_id: &str) -> QueryResult<i64> {
+    starter_shows::table.filter(starter_shows::viewer_id.eq(viewer_id)).count().get_result(conn)
+}
+
+/// Deletes the viewer's `n` oldest shows, those without feedback first.
+pub fn prune(conn: &mut DbConn, viewer_id: &str, n: i64) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for with_feedback in [false, true] {
+        let left = n - i64::try_from(deleted).unwrap_or(i64::MAX);
+        if left <= 0 {
+            break;
+        }
+        let query = starter_shows::table
+            .filter(starter_shows::viewer_id.eq(viewer_id))
+            .order((starter_shows::shown_at.asc(), starter_shows::id.asc()))
+            .select(starter_shows::id)
+            .limit(left)
+            .into_boxed();
+        let query =
+            if with_feedback { query } else { query.filter(starter_shows::feedback_at.is_null()) };
+        let ids: Vec<String> = query.load(conn)?;
+        deleted += diesel::delete(starter_shows::table.filter(starter_shows::id.eq_any(&ids)))
+            .execute(conn)?;
+    }
+    Ok(deleted)
+}
+
+pub fn set_feedback(conn: &mut DbConn, id: &str, feedback: &Feedback) -> QueryResult<usize> {
+    diesel::update(starter_shows::table.find(id)).set(feedback).execute(conn)
+}
+
+/// Adds `delta` to the counters of a prompt and topic in the event.
+pub fn bump(
+    conn: &mut DbConn,
+    event_id: &str,
+    prompt_id: &str,
+    topic_slug: &str,
+    delta: &Counts,
+) -> QueryResult<()> {
+    let row = CountRow {
+        event_id: event_id.to_owned(),
+        prompt_id: prompt_id.to_owned(),
+        topic_slug: topic_slug.to_owned(),
+        shown: delta.shown,
+        used: delta.used,
+        helpful: delta.helpful,
+        not_helpful: delta.not_helpful,
+    };
+    let add = (
+        prompt_counts::shown.eq(prompt_counts::shown + delta.shown),
+        prompt_counts::used.eq(prompt_counts::used + delta.used),
+        prompt_counts::helpful.eq(prompt_counts::helpful + delta.helpful),
+        prompt_counts::not_helpful.eq(prompt_counts::not_helpful + delta.not_helpful),
+    );
+    let key = (prompt_counts::event_id, prompt_counts::prompt_id, prompt_counts::topic_slug);
+    match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(prompt_counts::table)
+            .values(&row)
+            .on_conflict(key)
+            .do_update()
+            .set(add)
+            .execute(pg)?,
+        DbConn::Sqlite(lite) => diesel::insert_into(prompt_counts::table)
+            .values(&row)
+            .on_conflict(key)
+            .do_update()
+            .set(add)
+            .execute(lite)?,
+    };
+    Ok(())
+}
+
+/// Every counter row of the event.
+pub fn counts(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<CountRow>> {
+    prompt_counts::table
+        .filter(prompt_counts::event_id.eq(event_id))
+        .select(CountRow::as_select())
+        .load(conn)
+}
+
+pub fn settings(conn: &mut DbConn, event_id: &str) -> QueryResult<Option<SettingsRow>> {
+    starter_settings::table.find(event_id).select(SettingsRow::as_select()).first(conn).optional()
+}
+
+pub fn save_settings(conn: &mut DbConn, row: &SettingsRow) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(starter_settings::table)
+            .values(row)
+            .on_conflict(starter_settings::event_id)
+            .do_update()
+            .set(row)
+            .execute(pg)?,
+        DbConn::Sqlite(lite) => diesel::insert_into(starter_settings::table)
+            .values(row)
+            .on_conflict(starter_settings::event_id)
+            .do_update()
+            .set(row)
+            .execute(lite)?,
+    };
+    Ok(())
+}
+
+/// The event's topics with these slugs (archived ones too: they stay on profiles).
+pub fn topics_by_slug(
+    conn: &mut DbConn,
+    event_id: &str,
+    slugs: &[String],
+) -> QueryResult<Vec<Topic>> {
+    let mut found = Vec::new();
+    for chunk in slugs.chunks(super::BATCH_ROWS) {
+        found.extend(
+            topics::table
+                .filter(topics::event_id.eq(event_id).and(topics::slug.eq_any(chunk)))
+                .select(Topic::as_select())
+                .load::<Topic>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Whether `owner_id` has a live connection with `other_id` in the event.
+pub fn connected(
+    conn: &mut DbConn,
+    event_id: &str,
+    owner_id: &str,
+    other_id: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        connections::table
+            .filter(connections::event_id.eq(event_id))
+            .filter(connections::owner_id.eq(owner_id).and(connections::other_id.eq(other_id)))
+            .filter(connections::deleted_at.is_null()),
+    ))
+    .get_result(conn)
+}
