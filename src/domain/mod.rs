@@ -16,6 +16,7 @@ pub mod connections;
 pub mod email;
 pub mod events;
 pub mod exchange;
+pub mod follow_ups;
 pub mod import;
 pub mod quotas;
 pub mod text;

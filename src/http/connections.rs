@@ -11,8 +11,10 @@ use crate::db::connections::ConnectionChanges;
 use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile};
-use crate::domain::connections::{self, ConnectionSummary, PageItem};
+use crate::domain::connections::{self, ConnectionPatch, ConnectionSummary, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
+use crate::domain::follow_ups::manage::Promise;
+use crate::domain::follow_ups::{Cadence, Due, FollowUpView, MAX_NOTE as MAX_PROMISE};
 use crate::domain::text::{self, Lines};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -82,15 +84,68 @@ impl From<Note> for NoteResponse {
     }
 }
 
-/// A promise made at or after the meeting ("I'll send you that article").
+/// A promise made at or after the meeting ("I'll send you that article"). It is the connection's
+/// promise follow-up (origin `scan`): sending it again edits that follow-up; see
+/// `…/connections/{connection_id}/follow-ups` for more than one.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpPromise {
     /// 1 to 500 characters.
+    #[schema(max_length = 500)]
     pub text: String,
-    /// When it is due: RFC 3339 date-time or a date (`2026-09-20`).
+    /// When it is due: a date (`2026-09-20`: that day in the person's time zone) or an RFC 3339
+    /// date-time; not before the meeting (`due_before_connection`). Without it, the end of the
+    /// event's follow-up window.
     #[schema(value_type = Option<String>)]
     pub due_at: Option<String>,
+}
+
+/// The connection's next open follow-up, soonest first (the whole list is at
+/// `…/connections/{connection_id}/follow-ups`).
+#[derive(Serialize, ToSchema)]
+pub struct NextFollowUp {
+    pub follow_up_id: String,
+    #[schema(value_type = super::follow_ups::FollowUpKind)]
+    pub kind: String,
+    /// Its note (empty for a check-in without one).
+    pub text: String,
+    /// The instant it is due (for a due date: the start of that day in the caller's time zone).
+    pub due_at: String,
+    /// The day it is due in the caller's time zone.
+    pub due_on: chrono::NaiveDate,
+    /// Whether it is due on a day rather than at a time.
+    pub all_day: bool,
+}
+
+impl From<FollowUpView> for NextFollowUp {
+    fn from(view: FollowUpView) -> Self {
+        let due = view.due();
+        Self {
+            due_at: due
+                .instant(view.tz)
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            due_on: due.day(view.tz),
+            all_day: matches!(due, Due::On(_)),
+            follow_up_id: view.row.id,
+            kind: view.row.kind,
+            text: view.row.note.unwrap_or_default(),
+        }
+    }
+}
+
+/// How often to stay in touch.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the values in the OpenAPI document; parsed by the domain
+pub enum CadenceName {
+    Weekly,
+    Monthly,
+    Quarterly,
+    Yearly,
+    /// Every `cadence_days` days.
+    Days,
+    None,
 }
 
 /// A connection as its owner sees it. Its size never grows with the notes: `note_count` says how
@@ -109,7 +164,16 @@ pub struct ConnectionSummaryResponse {
     pub tags: Vec<String>,
     /// 1 to 5, the caller's own.
     pub rating: Option<i32>,
-    pub follow_up: Option<FollowUpPromise>,
+    /// The next open follow-up (soonest due); absent when none is open.
+    pub follow_up: Option<NextFollowUp>,
+    /// How often the caller wants to stay in touch; `none` by default.
+    #[schema(value_type = CadenceName)]
+    pub cadence: String,
+    /// With the cadence `days`: every so many days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cadence_days: Option<i32>,
+    /// The caller's last touch with the person (logged, or a completed follow-up).
+    pub last_touched_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// In delta sync (`updated_since`): true for a connection the caller deleted, or whose other
@@ -131,12 +195,10 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
             note_count: c.note_count,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             rating: c.rating,
-            follow_up: c.follow_up_text.map(|text| FollowUpPromise {
-                text,
-                due_at: c
-                    .follow_up_due_at
-                    .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            }),
+            follow_up: summary.next_follow_up.map(NextFollowUp::from),
+            cadence: c.cadence.clone().unwrap_or_else(|| "none".to_owned()),
+            cadence_days: c.cadence_days,
+            last_touched_at: c.last_touched_at.map(|t| t.and_utc()),
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
             deleted: c.deleted_at.is_some(),
@@ -179,6 +241,9 @@ impl From<Tombstone> for ConnectionSummaryResponse {
             tags: Vec::new(),
             rating: None,
             follow_up: None,
+            cadence: "none".to_owned(),
+            cadence_days: None,
+            last_touched_at: None,
             created_at: t.created_at.and_utc(),
             updated_at: t.deleted_at.and_utc(),
             deleted: true,
@@ -188,15 +253,6 @@ impl From<Tombstone> for ConnectionSummaryResponse {
 
 pub fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
     super::events::parse_time(raw).map_err(|message| FieldError::new(field, message))
-}
-
-/// A due date: an RFC 3339 date-time, or a date (then the start of that day, UTC).
-pub fn parse_due(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
-    parse_time(field, raw).or_else(|e| {
-        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map(|d| d.and_time(chrono::NaiveTime::MIN))
-            .map_err(|_| e)
-    })
 }
 
 pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
@@ -233,22 +289,19 @@ pub fn check_rating(rating: i32, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// A promise's text and due time, checked.
-pub fn check_follow_up(
-    promise: &FollowUpPromise,
-    errors: &mut Vec<FieldError>,
-) -> (String, Option<NaiveDateTime>) {
-    let text = promise.text.trim().to_owned();
-    if text.is_empty() || text.chars().count() > 500 {
+/// A promise's text and due date (or time), checked.
+pub fn check_follow_up(promise: &FollowUpPromise, errors: &mut Vec<FieldError>) -> Promise {
+    let note = promise.text.trim().to_owned();
+    if note.is_empty() || note.chars().count() > MAX_PROMISE {
         errors.push(FieldError::new("follow_up.text", "must be 1 to 500 characters"));
-    } else if let Some(problem) = text::problem(&text, Lines::Many) {
+    } else if let Some(problem) = text::problem(&note, Lines::Many) {
         errors.push(FieldError::new("follow_up.text", problem));
     }
     let due = promise
         .due_at
         .as_deref()
-        .and_then(|raw| parse_due("follow_up.due_at", raw).map_err(|e| errors.push(e)).ok());
-    (text, due)
+        .and_then(|raw| super::follow_ups::parse_due("follow_up.due_at", raw, errors));
+    Promise { note, due }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -408,13 +461,24 @@ pub struct PatchConnectionRequest {
     #[serde(default, deserialize_with = "some")]
     #[schema(value_type = Option<i32>)]
     pub rating: Option<Option<i32>>,
-    /// The promise; `null` clears it.
+    /// The connection's promise (its follow-up of origin `scan`: made, or edited); `null`
+    /// dismisses it. Other follow-ups are untouched: manage them at
+    /// `…/connections/{connection_id}/follow-ups`.
     #[serde(default, deserialize_with = "some")]
     #[schema(value_type = Option<FollowUpPromise>)]
     pub follow_up: Option<Option<FollowUpPromise>>,
+    /// How often to stay in touch: `weekly`, `monthly`, `quarterly`, `yearly`, `days` (with
+    /// `cadence_days`) or `none` (`null` too). Setting one schedules the connection's one
+    /// upcoming check-in a cadence from today; `none` dismisses it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<CadenceName>)]
+    pub cadence: Option<Option<String>>,
+    /// With `cadence: days`: every so many days, 1 to 3,650.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub cadence_days: Option<i64>,
 }
 
-/// Changes my tags, rating or promise on a connection.
+/// Changes my tags, rating, cadence or promise on a connection.
 #[utoipa::path(
     tag = "connections",
     security(("bearer" = [])),
@@ -427,7 +491,7 @@ pub struct PatchConnectionRequest {
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`: a rating out of range, an unknown cadence, a cadence of 0 days…), or the promise would be due before the connection was made (`due_before_connection`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/events/{event_id}/connections/{connection_id}")]
@@ -452,23 +516,31 @@ pub async fn patch_connection(
         }
         changes.rating = Some(rating);
     }
-    match request.follow_up {
-        Some(Some(promise)) => {
-            let (text, due) = check_follow_up(&promise, &mut errors);
-            changes.follow_up_text = Some(Some(text));
-            changes.follow_up_due_at = Some(due);
+    let promise = request.follow_up.map(|p| p.map(|p| check_follow_up(&p, &mut errors)));
+    let cadence = match (request.cadence, request.cadence_days) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            errors.push(FieldError::new("cadence_days", "goes with `cadence: days`"));
+            None
         }
-        Some(None) => {
-            changes.follow_up_text = Some(None);
-            changes.follow_up_due_at = Some(None);
-        }
-        None => {}
-    }
+        (Some(name), days) => match Cadence::parse(name.as_deref().unwrap_or("none"), days) {
+            Ok(cadence) => Some(cadence),
+            Err((field, message)) => {
+                errors.push(FieldError::new(field, message));
+                None
+            }
+        },
+    };
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
-    let owner = scanner_id(&state, event_id, user.account_id).await?;
-    let view = state.db.write(move |conn| connections::update(conn, &owner, &id, changes)).await?;
+    let patch = ConnectionPatch { changes, cadence, promise };
+    let owner = scanner_id(&state, event_id, user.account_id.clone()).await?;
+    let account_id = user.account_id;
+    let view = state
+        .db
+        .write(move |conn| connections::update(conn, &account_id, &owner, &id, patch))
+        .await?;
     Ok(HttpResponse::Ok().json(ConnectionSummaryResponse::from(view)))
 }
 

@@ -12,13 +12,16 @@ mod body;
 mod connections;
 mod events;
 mod extractors;
+mod follow_ups;
 mod guard;
 mod ops;
 mod pagination;
 mod profiles;
+mod queue;
 mod rate_limit;
 mod scans;
 mod topics;
+mod touches;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -49,7 +52,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, queue::QueueState)),
     tags(
         (name = "auth", description = "Passwordless sign-in with emailed codes; rotating refresh tokens."),
         (name = "account", description = "The signed-in person's own account."),
@@ -59,7 +62,8 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "badges", description = "Badge codes and their QR codes; printable sheets; rotation."),
         (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
         (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
-        (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
+        (name = "connections", description = "The caller's connections: shared details, notes, tags, rating, cadence; delta sync."),
+        (name = "follow-ups", description = "Promises and reminders on connections, the queue across events, touches and cadences."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -129,7 +133,13 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(connections::patch_connection)
             .service(connections::delete_connection)
             .service(connections::add_note)
-            .service(connections::list_notes),
+            .service(connections::list_notes)
+            .service(follow_ups::create_follow_up)
+            .service(follow_ups::list_follow_ups)
+            .service(follow_ups::patch_follow_up)
+            .service(touches::add_touch)
+            .service(touches::list_touches)
+            .service(queue::get_queue),
     );
 }
 
