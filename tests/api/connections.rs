@@ -94,8 +94,15 @@ async fn the_owner_changes_tags_rating_and_promise_but_not_invalidly(backend: Ba
     assert_eq!(changed.body["rating"], 4);
     let promise = &changed.body["follow_up"];
     assert_eq!(promise["text"], "Send the RFC link");
-    assert_eq!(promise["due_at"], format!("{due}T00:00:00Z"), "the day's start in UTC, the default zone");
-    assert_eq!((promise["due_on"].as_str(), promise["all_day"].as_bool()), (Some(due.as_str()), Some(true)));
+    assert_eq!(
+        promise["due_at"],
+        format!("{due}T00:00:00Z"),
+        "the day's start in UTC, the default zone"
+    );
+    assert_eq!(
+        (promise["due_on"].as_str(), promise["all_day"].as_bool()),
+        (Some(due.as_str()), Some(true))
+    );
     for bad in [
         json!({ "rating": 6 }),
         json!({ "tags": [""] }),

@@ -74,7 +74,8 @@ async fn a_change_committed_by_a_slow_transaction_after_a_sync_is_in_the_next_de
         let mut conn = db.get().unwrap();
         conn.transaction(|conn| {
             let changes = ConnectionChanges { rating: Some(Some(5)), ..Default::default() };
-            let rating = hallway::domain::connections::ConnectionPatch { changes, ..Default::default() };
+            let rating =
+                hallway::domain::connections::ConnectionPatch { changes, ..Default::default() };
             hallway::domain::connections::update(conn, &account, &owner, &connection, rating)?;
             // Longer than a second: what a time-based horizon with a one-second margin misses.
             std::thread::sleep(Duration::from_millis(1200));

@@ -1,7 +1,7 @@
 //! Making and changing follow-ups: on a connection of the caller's, or by id (the caller's own;
 //! anyone else's answers exactly like a missing one).
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime, SubsecRound};
 use chrono_tz::Tz;
 
 use super::{
@@ -345,7 +345,7 @@ pub fn set_promise(
             let event = crate::db::events::find(conn, &connection.event_id)?
                 .ok_or_else(|| Error::internal(anyhow::anyhow!("connection without event")))?;
             let window = event.ends_at + Duration::days(i64::from(event.follow_up_window_days));
-            Due::At(window.max(now))
+            Due::At(window.max(now.trunc_subsecs(0)))
         }
     };
     check_due(due, connection, tz)?;
