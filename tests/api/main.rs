@@ -11,6 +11,7 @@ mod auth;
 mod badges;
 mod connections;
 mod events;
+mod follow_up_jobs;
 mod follow_ups;
 mod imports;
 mod mail;
