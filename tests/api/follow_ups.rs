@@ -29,14 +29,22 @@ pub fn day_in(tz: Tz, days: i64) -> NaiveDate {
 /// Ada and Bob in an event, Ada's side of their connection made at a scan dated in September
 /// (the device's time, kept: the event runs then), so that dues from September on are allowed.
 pub async fn met_in_september(app: &TestApp) -> (String, Session, Session, String) {
-    let (_, event, ada, bob) = app.event_with_two().await;
+    let (_, event, ada, bob, id) = met_in_september_with_org(app).await;
+    (event, ada, bob, id)
+}
+
+/// As [`met_in_september`], with the event's organizer first.
+pub async fn met_in_september_with_org(
+    app: &TestApp,
+) -> (Session, String, Session, Session, String) {
+    let (org, event, ada, bob) = app.event_with_two().await;
     let code = app.badge_code(&bob, &event).await;
     let scanned = app
         .scan_with(&ada, &event, json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-09T12:00:00Z" }))
         .await;
     assert_eq!(scanned.status, StatusCode::CREATED, "{}", scanned.body);
     let id = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
-    (event, ada, bob, id)
+    (org, event, ada, bob, id)
 }
 
 pub async fn set_zone(app: &TestApp, person: &Session, zone: &str) {

@@ -9,6 +9,7 @@ mod smtp;
 mod account;
 mod auth;
 mod badges;
+mod cadence;
 mod connections;
 mod events;
 mod follow_up_jobs;
