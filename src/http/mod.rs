@@ -17,6 +17,7 @@ mod guard;
 mod ops;
 mod pagination;
 mod profiles;
+mod promises;
 mod queue;
 mod rate_limit;
 mod scans;

@@ -9,9 +9,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::connections::{
-    ConnectionSummaryResponse, FollowUpPromise, check_follow_up, check_note, check_rating,
-    check_tags, parse_time,
+    ConnectionSummaryResponse, check_note, check_rating, check_tags, parse_time,
 };
+use super::promises::{FollowUpPromise, check_follow_up};
 use super::{Json, TokenUser, body};
 use crate::domain::connections::{self, ConnectionSummary};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};

@@ -227,7 +227,7 @@ async fn a_digest_lists_what_is_due_once_per_period_and_nobody_idle_gets_one(bac
     let twice = app.db.get().unwrap().transaction::<_, diesel::result::Error, _>(|conn| {
         hallway::db::digests::record(conn, &ada_id, "d2026-09-26", 2, hallway::db::now())
     });
-    assert_eq!(twice.unwrap(), false);
+    assert!(!twice.unwrap(), "recorded already");
 }
 
 async fn an_unknown_digest_frequency_or_hour_is_refused(backend: Backend) {

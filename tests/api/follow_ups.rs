@@ -366,16 +366,14 @@ async fn a_connection_holds_at_most_a_hundred_open_follow_ups_made_by_hand(backe
     app.query(move |conn| {
         let found = hallway::db::connections::find_many(conn, &[id])?.pop().unwrap();
         for _ in 0..100 {
-            let row = hallway::domain::follow_ups::manage::new_row(
-                &found,
-                &account,
-                hallway::domain::follow_ups::Kind::Send,
-                None,
-                hallway::domain::follow_ups::Due::At(now),
-                hallway::domain::follow_ups::Origin::Manual,
-                Tz::UTC,
-                now,
-            );
+            use hallway::domain::follow_ups::{Due, Kind, Origin, manage};
+            let what = manage::What {
+                kind: Kind::Send,
+                note: None,
+                due: Due::At(now),
+                origin: Origin::Manual,
+            };
+            let row = manage::new_row(&found, &account, what, Tz::UTC, now);
             hallway::db::follow_ups::insert(conn, &row)?;
         }
         Ok(())

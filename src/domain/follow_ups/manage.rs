@@ -89,17 +89,24 @@ pub fn check_due(due: Due, connection: &Connection, tz: Tz) -> Result<()> {
     Ok(())
 }
 
+/// What a new follow-up is: kind, note, due, origin.
+#[derive(Clone, Debug)]
+pub struct What {
+    pub kind: Kind,
+    pub note: Option<String>,
+    pub due: Due,
+    pub origin: Origin,
+}
+
 /// A new open follow-up row.
 pub fn new_row(
     connection: &Connection,
     account_id: &str,
-    kind: Kind,
-    note: Option<String>,
-    due: Due,
-    origin: Origin,
+    what: What,
     tz: Tz,
     now: NaiveDateTime,
 ) -> NewFollowUp {
+    let What { kind, note, due, origin } = what;
     let (due_on, due_at) = due.columns();
     NewFollowUp {
         id: db::new_id(),
@@ -144,16 +151,8 @@ pub fn create(
         ));
     }
     let now = db::now();
-    let mut row = new_row(
-        &connection,
-        account_id,
-        draft.kind,
-        draft.note,
-        draft.due,
-        Origin::Manual,
-        tz,
-        now,
-    );
+    let what = What { kind: draft.kind, note: draft.note, due: draft.due, origin: Origin::Manual };
+    let mut row = new_row(&connection, account_id, what, tz, now);
     row.origin_starter_id = draft.origin_starter_id;
     let id = row.id.clone();
     store::insert(conn, &row)?;
@@ -368,16 +367,9 @@ pub fn set_promise(
             store::update(conn, &existing.id, &changes)?;
         }
         None => {
-            let row = new_row(
-                connection,
-                account_id,
-                Kind::Other,
-                Some(promise.note),
-                due,
-                Origin::Scan,
-                tz,
-                now,
-            );
+            let what =
+                What { kind: Kind::Other, note: Some(promise.note), due, origin: Origin::Scan };
+            let row = new_row(connection, account_id, what, tz, now);
             store::insert(conn, &row)?;
         }
     }

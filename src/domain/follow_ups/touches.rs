@@ -103,16 +103,9 @@ pub fn schedule(
             if store::counts(conn, &connection.id)?.1 >= MAX_PER_CONNECTION {
                 store::drop_oldest_closed_cadence(conn, &connection.id)?;
             }
-            let row = manage::new_row(
-                connection,
-                account_id,
-                Kind::CheckIn,
-                None,
-                due,
-                Origin::Cadence,
-                tz,
-                now,
-            );
+            let what =
+                manage::What { kind: Kind::CheckIn, note: None, due, origin: Origin::Cadence };
+            let row = manage::new_row(connection, account_id, what, tz, now);
             let id = row.id.clone();
             // The unique index keeps one open cadence check-in; under the connection's lock no
             // other writer can have made one since it was read.
