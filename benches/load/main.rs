@@ -1,7 +1,7 @@
 //! Hallway's load benchmarks, run against a release build of the server in its own process:
 //!
 //!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
-//!     cargo bench --bench load -- import     # one scenario (import, exchange) and/or backend
+//!     cargo bench --bench load -- import     # one scenario (import, exchange, followups) and/or backend
 //!
 //! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
 //! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 pub const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
 
 mod exchange;
+mod followups;
 mod import;
 
 pub struct Server {
@@ -47,6 +48,11 @@ fn free_port() -> u16 {
 
 impl Server {
     pub fn start(backend: &str) -> Self {
+        Self::start_with(backend, &[])
+    }
+
+    /// Starts the server with extra environment variables.
+    pub fn start_with(backend: &str, env: &[(&str, &str)]) -> Self {
         let id = format!("hallway_bench_{}", uuid::Uuid::new_v4().simple());
         let (database, url) = if backend == "sqlite" {
             let path = std::env::temp_dir().join(format!("{id}.db"));
@@ -69,6 +75,7 @@ impl Server {
             .env("HALLWAY_MAIL", format!("file://{}", mail_dir.display()))
             .env("HALLWAY_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             // The server logs (warnings and errors only) go to the benchmark's stderr.
             .stdout(Stdio::from(std::io::stderr()))
             .spawn()
@@ -209,6 +216,9 @@ fn main() {
         }
         if wanted("exchange") {
             results.extend(report(system.block_on(exchange::run(backend))));
+        }
+        if wanted("followups") {
+            results.extend(report(system.block_on(followups::run(backend))));
         }
     }
     println!("\n| measurement | result |\n|---|---|");
