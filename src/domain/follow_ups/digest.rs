@@ -49,7 +49,8 @@ pub fn send(
     let today = dates::today(tz, now);
     let total = store::count_open_before(conn, account_id, today.ends)?;
     let items = i32::try_from(total).unwrap_or(i32::MAX);
-    if !digests::record(conn, account_id, period, items, now)? || total == 0 {
+    // Recorded at the clock's time, not the job's: the record's age is what its purge reads.
+    if !digests::record(conn, account_id, period, items, crate::db::now())? || total == 0 {
         return Ok(false);
     }
     let range = QueueRange { open: true, from: None, before: Some(today.ends) };
