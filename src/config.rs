@@ -56,6 +56,9 @@ pub struct Config {
     pub docs: bool,
     /// How long a client may take to send a request body, from the end of its head.
     pub body_timeout: Duration,
+    /// How often the worker runs its scheduled jobs (the post-event queue, digests); `None`: never
+    /// (tests run them by hand, with a time of their choosing).
+    pub jobs_interval: Option<Duration>,
 }
 
 /// Budgets on what one account or one event may cause, so that Hallway cannot be used to send
@@ -213,6 +216,10 @@ impl Config {
             body_timeout: Duration::from_millis(
                 parse_number::<u64>(&lookup, "HALLWAY_BODY_TIMEOUT_MS", 30_000)?.max(1),
             ),
+            jobs_interval: match parse_number::<u64>(&lookup, "HALLWAY_JOBS_INTERVAL_SECS", 60)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
         })
     }
 }
@@ -321,6 +328,9 @@ mod tests {
         assert_eq!(config.jwt_secret.len(), 48);
         assert_eq!(config.sqlite_write_queue, 1_000);
         assert_eq!(config.outbox_retention, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(config.jobs_interval, Some(Duration::from_secs(60)));
+        let off = Config::from_lookup(lookup(&[("HALLWAY_JOBS_INTERVAL_SECS", "0")]))?;
+        assert_eq!(off.jobs_interval, None);
         Ok(())
     }
 

@@ -14,6 +14,12 @@ pub struct Account {
     pub display_name: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// An IANA time zone name (`UTC` until the person sets theirs).
+    pub time_zone: String,
+    /// `none`, `daily` or `weekly` (see `domain::follow_ups::Digest`).
+    pub digest: String,
+    /// The hour (0-23, in `time_zone`) the digest goes out.
+    pub digest_hour: i32,
 }
 
 #[derive(Insertable)]
@@ -31,6 +37,9 @@ pub struct NewAccount<'a> {
 #[diesel(table_name = accounts)]
 pub struct AccountChanges {
     pub display_name: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub digest: Option<String>,
+    pub digest_hour: Option<i32>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -7,7 +7,7 @@ use diesel::sql_types::Timestamp;
 
 use super::DbConn;
 use super::changes::Horizon;
-use super::schema::{accounts, connection_notes, connections, memberships};
+use super::schema::{accounts, connection_notes, connections, follow_ups, memberships, touches};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = connections)]
@@ -22,8 +22,6 @@ pub struct Connection {
     /// A JSON array of strings.
     pub tags: String,
     pub rating: Option<i32>,
-    pub follow_up_text: Option<String>,
-    pub follow_up_due_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
@@ -31,6 +29,12 @@ pub struct Connection {
     pub change_seq: i64,
     /// How many notes the owner has written on it (kept with every note written or deleted).
     pub note_count: i32,
+    /// How often the owner wants to stay in touch (see `domain::follow_ups::Cadence`); `None`: no
+    /// cadence.
+    pub cadence: Option<String>,
+    pub cadence_days: Option<i32>,
+    /// The owner's last touch: a logged one, or a completed follow-up.
+    pub last_touched_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -53,8 +57,8 @@ pub struct NewConnection {
 pub struct ConnectionChanges {
     pub tags: Option<String>,
     pub rating: Option<Option<i32>>,
-    pub follow_up_text: Option<Option<String>>,
-    pub follow_up_due_at: Option<Option<NaiveDateTime>>,
+    pub cadence: Option<Option<String>>,
+    pub cadence_days: Option<Option<i32>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -175,19 +179,23 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &ConnectionChanges) -> Query
     diesel::update(connections::table.find(id)).set(changes).execute(conn)
 }
 
-/// Deletes the owner's side: a tombstone for delta sync; notes, tags, rating and promise go.
+/// Deletes the owner's side: a tombstone for delta sync; notes, tags, rating, follow-ups, touches
+/// and cadence go.
 pub fn delete(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(connection_notes::table.filter(connection_notes::connection_id.eq(id)))
         .execute(conn)?;
+    diesel::delete(follow_ups::table.filter(follow_ups::connection_id.eq(id))).execute(conn)?;
+    diesel::delete(touches::table.filter(touches::connection_id.eq(id))).execute(conn)?;
     diesel::update(connections::table.find(id))
         .set((
             connections::deleted_at.eq(Some(now)),
             connections::updated_at.eq(now),
             connections::tags.eq("[]"),
             connections::rating.eq(None::<i32>),
-            connections::follow_up_text.eq(None::<String>),
-            connections::follow_up_due_at.eq(None::<NaiveDateTime>),
             connections::note_count.eq(0),
+            connections::cadence.eq(None::<String>),
+            connections::cadence_days.eq(None::<i32>),
+            connections::last_touched_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)
 }
@@ -346,4 +354,28 @@ pub fn count_connected_people(conn: &mut DbConn, event_id: &str) -> QueryResult<
         .distinct()
         .load::<String>(conn)
         .map(|owners| i64::try_from(owners.len()).unwrap_or(i64::MAX))
+}
+
+/// The connection's latest `n` notes, newest first.
+pub fn latest_notes(conn: &mut DbConn, connection_id: &str, n: i64) -> QueryResult<Vec<Note>> {
+    connection_notes::table
+        .filter(connection_notes::connection_id.eq(connection_id))
+        .order(connection_notes::id.desc())
+        .limit(n)
+        .select(Note::as_select())
+        .load(conn)
+}
+
+/// Connections by id, deleted ones too.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Connection>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(super::BATCH_ROWS) {
+        found.extend(
+            connections::table
+                .filter(connections::id.eq_any(chunk))
+                .select(Connection::as_select())
+                .load::<Connection>(conn)?,
+        );
+    }
+    Ok(found)
 }

@@ -20,6 +20,9 @@ pub struct Event {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub join_code: Option<String>,
+    /// The post-event queue: the last connection id done so far, and when it was finished.
+    pub follow_ups_cursor: Option<String>,
+    pub follow_ups_generated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

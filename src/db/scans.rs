@@ -89,6 +89,7 @@ pub fn scanner_for_update(
         DbConn::Postgres(pg) => diesel::sql_query(
             "SELECT e.id, e.name, e.slug, e.starts_at, e.ends_at, e.time_zone, \
              e.follow_up_window_days, e.created_by, e.created_at, e.updated_at, e.join_code, \
+             e.follow_ups_cursor, e.follow_ups_generated_at, \
              m.id AS scanner_id \
              FROM memberships m JOIN events e ON e.id = m.event_id \
              WHERE m.event_id = $1 AND m.account_id = $2 FOR NO KEY UPDATE OF m",

@@ -8,6 +8,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_sign_in_at -> Nullable<Timestamp>,
+        time_zone -> Text,
+        digest -> Text,
+        digest_hour -> Integer,
     }
 }
 
@@ -50,6 +53,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         join_code -> Nullable<Text>,
+        follow_ups_cursor -> Nullable<Text>,
+        follow_ups_generated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -169,13 +174,14 @@ diesel::table! {
         scan_count -> Integer,
         tags -> Text,
         rating -> Nullable<Integer>,
-        follow_up_text -> Nullable<Text>,
-        follow_up_due_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         change_seq -> BigInt,
         note_count -> Integer,
+        cadence -> Nullable<Text>,
+        cadence_days -> Nullable<Integer>,
+        last_touched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -218,6 +224,53 @@ diesel::table! {
         event_id -> Text,
         email -> Text,
         left_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        event_id -> Text,
+        connection_id -> Text,
+        owner_id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        note -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        due_at -> Nullable<Timestamp>,
+        queue_at -> Timestamp,
+        state -> Text,
+        is_open -> Bool,
+        snoozed_until -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        completion_note -> Nullable<Text>,
+        origin -> Text,
+        origin_starter_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    touches (id) {
+        id -> Text,
+        event_id -> Text,
+        connection_id -> Text,
+        owner_id -> Text,
+        account_id -> Text,
+        note -> Nullable<Text>,
+        happened_at -> Timestamp,
+        happened_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests_sent (account_id, period_key) {
+        account_id -> Text,
+        period_key -> Text,
+        items -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -274,6 +327,9 @@ diesel::joinable!(membership_topics -> memberships (membership_id));
 diesel::joinable!(membership_topics -> topics (topic_id));
 diesel::joinable!(badges -> memberships (membership_id));
 diesel::joinable!(connection_notes -> connections (connection_id));
+diesel::joinable!(follow_ups -> connections (connection_id));
+diesel::joinable!(follow_ups -> events (event_id));
+diesel::joinable!(touches -> connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -292,6 +348,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     connection_tombstones,
     sync_counters,
     event_departures,
+    follow_ups,
+    touches,
+    digests_sent,
     calendar_feeds,
     starter_shows,
     prompt_counts,

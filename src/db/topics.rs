@@ -146,3 +146,22 @@ pub fn choice_counts(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<(Stri
         .select((membership_topics::topic_id, membership_topics::kind, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// (membership id, topic slug, topic name) of each choice of these memberships, either kind.
+pub fn named_choices_of(
+    conn: &mut DbConn,
+    membership_ids: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    let mut found = Vec::new();
+    for chunk in membership_ids.chunks(super::BATCH_ROWS) {
+        found.extend(
+            membership_topics::table
+                .inner_join(topics::table)
+                .filter(membership_topics::membership_id.eq_any(chunk))
+                .order((topics::position.asc(), topics::slug.asc()))
+                .select((membership_topics::membership_id, topics::slug, topics::name))
+                .load::<(String, String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}

@@ -1,6 +1,7 @@
 //! Accounts: created on first sign-in, edited by their owner.
 
 use super::Email;
+use super::follow_ups::{Digest, dates};
 use super::text::{self, Lines};
 use crate::db::{self, DbConn, accounts as store};
 use crate::error::{Error, Result};
@@ -52,13 +53,41 @@ pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>> {
     Ok(Some(name.to_owned()))
 }
 
-pub fn update_display_name(
-    conn: &mut DbConn,
-    account_id: &str,
-    name: Option<String>,
-) -> Result<Account> {
-    let changes = store::AccountChanges { display_name: Some(name), updated_at: Some(db::now()) };
+/// A valid change of an account's settings; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// `Some(None)` clears it.
+    pub display_name: Option<Option<String>>,
+    /// An IANA name (see [`super::events::parse_time_zone`]).
+    pub time_zone: Option<String>,
+    pub digest: Option<Digest>,
+    /// 0 to 23.
+    pub digest_hour: Option<i32>,
+}
+
+/// The hour of a digest: 0 to 23.
+pub fn parse_digest_hour(hour: i64) -> Result<i32, String> {
+    i32::try_from(hour)
+        .ok()
+        .filter(|h| (0..=23).contains(h))
+        .ok_or_else(|| "must be 0 to 23".to_owned())
+}
+
+/// Changes the account's name, time zone or digest. A new time zone moves the follow-ups due on a
+/// date to that day in the new zone (they stay due on the same day).
+pub fn update(conn: &mut DbConn, account_id: &str, settings: Settings) -> Result<Account> {
+    let before = find(conn, account_id)?;
+    let changes = store::AccountChanges {
+        display_name: settings.display_name,
+        time_zone: settings.time_zone.clone(),
+        digest: settings.digest.map(|d| d.as_str().to_owned()),
+        digest_hour: settings.digest_hour,
+        updated_at: Some(db::now()),
+    };
     store::update(conn, account_id, &changes)?;
+    if let Some(zone) = settings.time_zone.filter(|zone| *zone != before.time_zone) {
+        super::follow_ups::manage::rezone(conn, account_id, dates::zone(&zone))?;
+    }
     find(conn, account_id)
 }
 

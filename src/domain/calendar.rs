@@ -3,13 +3,17 @@
 //! once; making a new one revokes the old. A token is looked up by its hash in a unique index, so
 //! an unknown, revoked or malformed token costs and answers the same (404).
 
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::contacts::{self, Owner};
+use super::follow_ups::Due as FollowUpDue;
 use super::ical::{self, Calendar, Due, Status, Todo};
 use crate::db::calendar_feeds::{self as store, CalendarFeed};
+use crate::db::follow_ups as follow_up_store;
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
 
@@ -34,40 +38,68 @@ pub struct FeedItem {
     pub status: Status,
 }
 
-/// The person's follow-ups, for the feed.
-///
-/// Today the source is each live connection's one promise (`connections.follow_up_text` and
-/// `follow_up_due_at`, see `db::connections`): an open to-do per promise. When the follow-ups
-/// table arrives (issue 9, items 1-5), this function reads it instead; nothing else changes.
-/// A due date stored as UTC midnight is how a date-only promise is kept today, so it is written as
-/// a whole day (`DUE;VALUE=DATE`); any other time as an instant.
+/// Most items a feed holds: the open ones by due date come first, then those done lately.
+pub const MAX_ITEMS: usize = 2_000;
+/// How long a done follow-up stays in the feed (as completed), so a calendar app sees it close.
+const DONE_KEPT_DAYS: i64 = 30;
+
+/// The person's follow-ups, for the feed: the open and snoozed ones (to do), and those done in
+/// the last 30 days (completed), on their live connections; at most [`MAX_ITEMS`], the soonest
+/// due first. A date-only due is a whole day (`DUE;VALUE=DATE`), a timed one an instant.
 pub fn feed_items(conn: &mut DbConn, account_id: &str) -> Result<Vec<FeedItem>> {
     let owner = Owner::of(conn, account_id)?;
-    let mut items = Vec::new();
+    // Who each live connection is with, as the owner may see them, and where they met.
+    let mut contacts_by_id = HashMap::new();
     let mut after: Option<String> = None;
     loop {
         let page = contacts::page(conn, &owner, after.as_deref(), contacts::PAGE)?;
         let Some(last) = page.last() else { break };
         after = Some(last.connection.id.clone());
         for contact in page {
-            let c = contact.connection;
-            let Some(note) = c.follow_up_text else { continue };
-            items.push(FeedItem {
-                uid: format!("promise-{}@hallway", c.id),
-                changed_at: c.updated_at.and_utc(),
-                due: c.follow_up_due_at.map(due),
-                contact_name: contact.other.name,
-                event_name: contact.event_name,
-                note,
-                status: Status::NeedsAction,
-            });
+            contacts_by_id.insert(contact.connection.id, (contact.other.name, contact.event_name));
         }
     }
-    Ok(items)
-}
-
-fn due(at: NaiveDateTime) -> Due {
-    if at.time() == NaiveTime::MIN { Due::Date(at.date()) } else { Due::At(at.and_utc()) }
+    let done_since = db::now() - chrono::Duration::days(DONE_KEPT_DAYS);
+    let mut items: Vec<(NaiveDateTime, FeedItem)> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = follow_up_store::of_account(conn, account_id, after.as_deref(), contacts::PAGE)?;
+        let Some((last, _, _)) = page.last() else { break };
+        after = Some(last.id.clone());
+        for (row, _, _) in page {
+            let Some((name, event_name)) = contacts_by_id.get(&row.connection_id) else {
+                continue;
+            };
+            let status = match (row.is_open, row.completed_at) {
+                (true, _) => Status::NeedsAction,
+                (false, Some(at)) if row.state == "done" && at >= done_since => {
+                    Status::Completed(at.and_utc())
+                }
+                _ => continue,
+            };
+            let due = match FollowUpDue::of(&row) {
+                FollowUpDue::On(day) => Due::Date(day),
+                FollowUpDue::At(at) => Due::At(at.and_utc()),
+            };
+            let kind = row.kind.replace('_', " ");
+            items.push((
+                row.queue_at,
+                FeedItem {
+                    uid: format!("follow-up-{}@hallway", row.id),
+                    changed_at: row.updated_at.and_utc(),
+                    due: Some(due),
+                    contact_name: name.clone(),
+                    event_name: event_name.clone(),
+                    note: row.note.clone().filter(|n| !n.is_empty()).unwrap_or(kind),
+                    status,
+                },
+            ));
+        }
+    }
+    // Open ones first, soonest due first; then the done ones.
+    items.sort_by_key(|(at, item)| (item.status != Status::NeedsAction, *at));
+    items.truncate(MAX_ITEMS);
+    Ok(items.into_iter().map(|(_, item)| item).collect())
 }
 
 /// The to-do of a feed item: "Zoë: send the article" as its summary (the promise's first line),
@@ -171,14 +203,6 @@ mod tests {
         );
         let long = super::todo(item(&"x".repeat(100)));
         assert_eq!(long.summary, format!("Zoë: {}…", "x".repeat(80)));
-    }
-
-    #[test]
-    fn a_date_only_promise_is_due_on_its_day_and_a_timed_one_at_its_instant() {
-        let day = NaiveDate::from_ymd_opt(2026, 9, 20).unwrap();
-        assert_eq!(due(day.and_time(NaiveTime::MIN)), Due::Date(day));
-        let at = day.and_hms_opt(17, 30, 0).unwrap();
-        assert_eq!(due(at), Due::At(at.and_utc()));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 use super::attendees;
+use super::follow_ups::{Cadence, FollowUpView, manage, touches};
 use crate::db::attendees::Member;
 use crate::db::changes::Horizon;
 use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
@@ -20,11 +21,13 @@ pub const MAX_NOTES_PER_CONNECTION: i32 = 200;
 /// The most notes one person writes in one event, over all their connections.
 pub const MAX_NOTES_PER_PERSON: i64 = 5_000;
 
-/// A connection as its owner sees it, without the notes (`connection.note_count` counts them).
+/// A connection as its owner sees it, without the notes (`connection.note_count` counts them),
+/// with its next open follow-up (soonest first), if any.
 #[derive(Clone)]
 pub struct ConnectionSummary {
     pub connection: Connection,
     pub other: attendees::Profile,
+    pub next_follow_up: Option<FollowUpView>,
 }
 
 fn not_found() -> Error {
@@ -115,14 +118,34 @@ pub fn views(conn: &mut DbConn, connections: Vec<Connection>) -> Result<Vec<Conn
     summarize(conn, rows)
 }
 
-/// Adds the other people's topics to connections joined with their other side.
+/// Adds the other people's topics and the next open follow-ups to connections joined with their
+/// other side.
 fn summarize(conn: &mut DbConn, rows: Vec<(Connection, Member)>) -> Result<Vec<ConnectionSummary>> {
     let (connections, members): (Vec<Connection>, Vec<Member>) = rows.into_iter().unzip();
     let profiles = attendees::with_topics(conn, members)?;
+    let ids: Vec<String> = connections.iter().map(|c| c.id.clone()).collect();
+    let mut next: HashMap<String, crate::db::follow_ups::FollowUp> = HashMap::new();
+    for row in crate::db::follow_ups::open_of(conn, &ids)? {
+        // Each connection's soonest comes first.
+        next.entry(row.connection_id.clone()).or_insert(row);
+    }
+    let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
+    for row in next.values() {
+        if !zones.contains_key(&row.account_id) {
+            let zone = manage::zone_of(conn, &row.account_id)?;
+            zones.insert(row.account_id.clone(), zone);
+        }
+    }
     Ok(connections
         .into_iter()
         .zip(profiles)
-        .map(|(connection, other)| ConnectionSummary { connection, other })
+        .map(|(connection, other)| {
+            let next_follow_up = next.remove(&connection.id).map(|row| {
+                let tz = zones.get(&row.account_id).copied().unwrap_or(chrono_tz::Tz::UTC);
+                FollowUpView::new(row, tz)
+            });
+            ConnectionSummary { connection, other, next_follow_up }
+        })
         .collect())
 }
 
@@ -142,15 +165,44 @@ pub fn get(conn: &mut DbConn, owner_id: &str, id: &str) -> Result<ConnectionSumm
     views(conn, vec![found])?.pop().ok_or_else(not_found)
 }
 
+/// A valid change of the owner's side of a connection.
+#[derive(Debug, Default)]
+pub struct ConnectionPatch {
+    pub changes: ConnectionChanges,
+    /// `Some(None)`: no cadence any more.
+    pub cadence: Option<Option<Cadence>>,
+    /// The promise (`follow_up`); `Some(None)` dismisses it.
+    pub promise: Option<Option<manage::Promise>>,
+}
+
+/// Changes the owner's tags, rating, cadence or promise. A new cadence schedules the connection's
+/// check-in a cadence from today; no cadence dismisses it.
 pub fn update(
     conn: &mut DbConn,
+    account_id: &str,
     owner_id: &str,
     id: &str,
-    mut changes: ConnectionChanges,
+    patch: ConnectionPatch,
 ) -> Result<ConnectionSummary> {
-    let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
-    changes.updated_at = Some(db::now());
+    store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    crate::db::follow_ups::lock_connection(conn, id)?;
+    let now = db::now();
+    let mut changes = patch.changes;
+    if let Some(cadence) = patch.cadence {
+        let (name, days) = Cadence::columns(cadence);
+        changes.cadence = Some(name);
+        changes.cadence_days = Some(days);
+    }
+    changes.updated_at = Some(now);
     store::update(conn, id, &changes)?;
+    let found = store::find_for_owner(conn, owner_id, id)?.ok_or_else(not_found)?;
+    if patch.cadence.is_some() {
+        touches::cadence_changed(conn, &found, account_id, now)?;
+    }
+    if let Some(promise) = patch.promise {
+        let tz = manage::zone_of(conn, account_id)?;
+        manage::set_promise(conn, &found, account_id, promise, tz, now)?;
+    }
     stamp(conn, &found)?;
     get(conn, owner_id, id)
 }

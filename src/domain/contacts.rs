@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::attendees::{self, Visible};
 use super::connections;
+use super::follow_ups::{Due, FollowUpView};
 use super::vcard::{self, Card};
 use crate::db::connections::Connection;
 use crate::db::{DbConn, events as event_store, exports};
@@ -21,6 +22,8 @@ pub struct Contact {
     pub connection: Connection,
     pub event_name: String,
     pub other: Visible,
+    /// The soonest open follow-up on this connection.
+    pub next_follow_up: Option<FollowUpView>,
 }
 
 /// Whose contacts: a person's memberships (the owners of their connections) and the names of
@@ -65,6 +68,7 @@ pub fn page(
                 .unwrap_or_default(),
             connection: summary.connection,
             other: summary.other.visible(),
+            next_follow_up: summary.next_follow_up,
         })
         .collect())
 }
@@ -75,7 +79,12 @@ pub fn one(conn: &mut DbConn, event_id: &str, account_id: &str, id: &str) -> Res
     let (membership, _, _) = attendees::member(conn, event_id, account_id)?;
     let summary = connections::get(conn, &membership.id, id)?;
     let event_name = event_store::find(conn, event_id)?.map(|e| e.name).unwrap_or_default();
-    Ok(Contact { connection: summary.connection, event_name, other: summary.other.visible() })
+    Ok(Contact {
+        connection: summary.connection,
+        event_name,
+        other: summary.other.visible(),
+        next_follow_up: summary.next_follow_up,
+    })
 }
 
 /// Appends the contact's vCard: what they share, and the owner's tags as `CATEGORIES`.
@@ -141,6 +150,7 @@ pub fn csv(contacts: &[Contact], header: bool) -> Result<Vec<u8>> {
     for contact in contacts {
         let c = &contact.connection;
         let o = &contact.other;
+        let next = contact.next_follow_up.as_ref();
         let links = o.links.as_deref().unwrap_or_default();
         let record = [
             c.id.clone(),
@@ -162,14 +172,22 @@ pub fn csv(contacts: &[Contact], header: bool) -> Result<Vec<u8>> {
             time(c.last_met_at),
             c.scan_count.to_string(),
             c.note_count.to_string(),
-            c.follow_up_text.clone().unwrap_or_default(),
-            c.follow_up_due_at.map(time).unwrap_or_default(),
+            next.and_then(|f| f.row.note.clone()).unwrap_or_default(),
+            next.map(|f| due_text(f.due())).unwrap_or_default(),
         ];
         writer
             .write_record(record.iter().map(|cell| defuse_formula(cell).into_owned()))
             .map_err(failed)?;
     }
     writer.into_inner().map_err(|e| crate::error::Error::internal(e.into_error()))
+}
+
+/// A due date as the API writes it: a date (`2026-09-20`) or an RFC 3339 UTC date-time.
+fn due_text(due: Due) -> String {
+    match due {
+        Due::On(day) => day.to_string(),
+        Due::At(at) => at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
 }
 
 /// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-` or `@`, or a

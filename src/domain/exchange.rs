@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDateTime};
 
 use super::connections::{MAX_NOTES_PER_CONNECTION, NoteRoom};
+use super::follow_ups::dates;
+use super::follow_ups::manage::{self, Promise};
 use crate::db::connections::{self as store, Connection, NewConnection, Note};
 use crate::db::events::Event;
 use crate::db::scans::{self as scan_store, NewScan};
@@ -81,8 +83,8 @@ pub struct ScanExtras {
     pub note: Option<String>,
     pub tags: Option<Vec<String>>,
     pub rating: Option<i32>,
-    pub follow_up_text: Option<String>,
-    pub follow_up_due_at: Option<NaiveDateTime>,
+    /// A promise made on the spot: it becomes (or edits) the connection's promise follow-up.
+    pub promise: Option<Promise>,
 }
 
 /// A valid scan item.
@@ -102,11 +104,20 @@ pub struct ScanResult {
     pub reason: Option<String>,
     /// The scanner's connection, for `created` and `already_connected`.
     pub connection_id: Option<String>,
+    /// For an `invalid` item refused by a rule rather than its shape: the rule's error code
+    /// (`due_before_connection`).
+    pub problem: Option<&'static str>,
 }
 
 impl ScanResult {
     fn new(client_scan_id: &str, status: ScanStatus, reason: Option<String>) -> Self {
-        Self { client_scan_id: client_scan_id.to_owned(), status, reason, connection_id: None }
+        Self {
+            client_scan_id: client_scan_id.to_owned(),
+            status,
+            reason,
+            connection_id: None,
+            problem: None,
+        }
     }
 }
 
@@ -142,6 +153,7 @@ pub fn recorded_time(
 pub fn record(
     conn: &mut DbConn,
     event: &Event,
+    account_id: &str,
     scanner_id: &str,
     items: Vec<Result<ScanInput, (String, String)>>,
 ) -> Result<Vec<ScanResult>> {
@@ -214,8 +226,14 @@ pub fn record(
         fresh.push((index, input, target));
     }
 
+    let promises = fresh.iter().any(|(_, input, _)| input.extras.promise.is_some());
+    let tz = if promises { Some(manage::zone_of(conn, account_id)?) } else { None };
+    if let Some(tz) = tz {
+        refuse_early_dues(event, tz, &mut fresh, &mut results, now);
+    }
     limit_notes(conn, event, scanner_id, &mut fresh, &mut results)?;
-    let changed = connect(conn, event, scanner_id, &fresh, &mut results, now)?;
+    let writer = Writer { event, account_id, tz, now };
+    let changed = connect(conn, &writer, scanner_id, &fresh, &mut results)?;
     store_scans(conn, event, scanner_id, &fresh, &results, &holders, now)?;
     // Last: on SQLite this takes the owners' change counters (see `db::changes`).
     if !changed.is_empty() {
@@ -241,6 +259,44 @@ pub fn record(
         }
     }
     Ok(results)
+}
+
+/// An item whose promise is due before the scan's day (in the scanner's time zone) is refused as
+/// `invalid` (online: 422 `due_before_connection`) and left out whole: a promise cannot be due
+/// before the meeting it was made at.
+fn refuse_early_dues(
+    event: &Event,
+    tz: chrono_tz::Tz,
+    fresh: &mut Vec<(usize, ScanInput, Option<String>)>,
+    results: &mut [ScanResult],
+    now: NaiveDateTime,
+) {
+    fresh.retain(|(index, input, _)| {
+        let Some(due) = input.extras.promise.as_ref().and_then(|p| p.due) else { return true };
+        let met = dates::day_of(tz, recorded_time(input.device_time, now, event));
+        if due.day(tz) >= met {
+            return true;
+        }
+        let mut refused = ScanResult::new(
+            &input.client_scan_id,
+            ScanStatus::Invalid,
+            Some(format!(
+                "follow_up.due_at: due_before_connection: a promise cannot be due before the                  meeting ({met})"
+            )),
+        );
+        refused.problem = Some("due_before_connection");
+        results[*index] = refused;
+        false
+    });
+}
+
+/// What the writes of one scan request share.
+struct Writer<'a> {
+    event: &'a Event,
+    account_id: &'a str,
+    /// The scanner's time zone, read when an item carries a promise.
+    tz: Option<chrono_tz::Tz>,
+    now: NaiveDateTime,
 }
 
 /// An item answered like another: an earlier item of the same batch, or an earlier upload
@@ -306,12 +362,12 @@ fn reason_for(status: ScanStatus) -> Option<String> {
 /// ids of the connections it wrote.
 fn connect(
     conn: &mut DbConn,
-    event: &Event,
+    writer: &Writer<'_>,
     scanner_id: &str,
     fresh: &[(usize, ScanInput, Option<String>)],
     results: &mut [ScanResult],
-    now: NaiveDateTime,
 ) -> Result<Vec<String>> {
+    let (event, now) = (writer.event, writer.now);
     let targets: Vec<String> = fresh
         .iter()
         .filter_map(|(_, _, t)| t.clone())
@@ -431,7 +487,7 @@ fn connect(
             now_mine.insert(other.clone(), id.clone());
         }
     }
-    apply_extras(conn, event, fresh, &now_mine, results, now)?;
+    apply_extras(conn, writer, fresh, &now_mine, results)?;
     // Rows skipped as inserted by the other person's scan are in `late` under their own ids.
     Ok(created
         .into_iter()
@@ -444,12 +500,12 @@ fn connect(
 /// Notes, tags, rating and promise of each successful scan go on the scanner's connection.
 fn apply_extras(
     conn: &mut DbConn,
-    event: &Event,
+    writer: &Writer<'_>,
     fresh: &[(usize, ScanInput, Option<String>)],
     mine: &HashMap<String, String>,
     results: &mut [ScanResult],
-    now: NaiveDateTime,
 ) -> Result<()> {
+    let (event, now) = (writer.event, writer.now);
     let mut notes = Vec::new();
     for (index, input, target) in fresh {
         let Some(connection_id) = target.as_ref().and_then(|t| mine.get(t)) else { continue };
@@ -471,12 +527,26 @@ fn apply_extras(
                 .as_ref()
                 .map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".to_owned())),
             rating: extras.rating.map(Some),
-            follow_up_text: extras.follow_up_text.clone().map(Some),
-            follow_up_due_at: extras.follow_up_due_at.map(Some),
             updated_at: Some(now),
+            ..Default::default()
         };
-        if changes.tags.is_some() || changes.rating.is_some() || changes.follow_up_text.is_some() {
+        if changes.tags.is_some() || changes.rating.is_some() {
             store::update(conn, connection_id, &changes)?;
+        }
+        if let (Some(promise), Some(tz)) = (&extras.promise, writer.tz) {
+            let scanner = &results[*index];
+            let connection =
+                store::find_many(conn, std::slice::from_ref(connection_id))?.pop().ok_or_else(
+                    || Error::internal(anyhow::anyhow!("{scanner:?} lost its connection")),
+                )?;
+            manage::set_promise(
+                conn,
+                &connection,
+                writer.account_id,
+                Some(promise.clone()),
+                tz,
+                now,
+            )?;
         }
     }
     store::insert_notes(conn, &notes)?;

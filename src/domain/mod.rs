@@ -19,6 +19,7 @@ pub mod content_line;
 pub mod email;
 pub mod events;
 pub mod exchange;
+pub mod follow_ups;
 pub mod ical;
 pub mod import;
 pub mod my_data;

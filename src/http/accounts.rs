@@ -6,7 +6,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::{AuthUser, Json};
-use crate::domain::accounts::{self, Account};
+use crate::domain::accounts::{self, Account, Settings};
+use crate::domain::events::{self, Checks};
+use crate::domain::follow_ups::Digest;
 use crate::error::{Problem, Result};
 use crate::startup::AppState;
 
@@ -15,8 +17,28 @@ pub struct AccountResponse {
     pub id: String,
     pub email: String,
     pub display_name: Option<String>,
+    /// The person's IANA time zone: what "due today" means, when digests go out. `UTC` until set.
+    #[schema(example = "America/Los_Angeles")]
+    pub time_zone: String,
+    /// Whether a digest of due follow-ups is emailed: `none` (the default), `daily`, or `weekly`
+    /// (Mondays).
+    #[schema(value_type = DigestFrequency)]
+    pub digest: String,
+    /// The hour (0 to 23, in `time_zone`) the digest is sent at.
+    pub digest_hour: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How often a digest of due follow-ups is emailed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the values in the OpenAPI document; parsed by the domain
+pub enum DigestFrequency {
+    None,
+    Daily,
+    /// On Mondays.
+    Weekly,
 }
 
 impl From<Account> for AccountResponse {
@@ -25,6 +47,9 @@ impl From<Account> for AccountResponse {
             id: account.id,
             email: account.email,
             display_name: account.display_name,
+            time_zone: account.time_zone,
+            digest: account.digest,
+            digest_hour: account.digest_hour,
             created_at: account.created_at.and_utc(),
             updated_at: account.updated_at.and_utc(),
         }
@@ -37,8 +62,19 @@ impl From<Account> for AccountResponse {
 pub struct PatchAccountRequest {
     /// 1 to 100 characters; `null` clears it.
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub display_name: Option<Option<String>>,
+    /// An IANA time zone name such as `Europe/Berlin` (apps send the device's). Follow-ups due on
+    /// a date stay due on that day.
+    #[schema(example = "Europe/Berlin")]
+    pub time_zone: Option<String>,
+    /// `none`, `daily` or `weekly` (Mondays): an email listing what is due today and overdue, at
+    /// most one a period, none when nothing is due.
+    #[schema(value_type = Option<DigestFrequency>)]
+    pub digest: Option<String>,
+    /// The hour of the digest in `time_zone`, 0 to 23 (default 8).
+    #[schema(minimum = 0, maximum = 23)]
+    pub digest_hour: Option<i64>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
@@ -63,7 +99,7 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
 }
 
-/// Changes the signed-in account.
+/// Changes the signed-in account: its display name, time zone and digest email.
 #[utoipa::path(
     tag = "account",
     security(("bearer" = [])),
@@ -83,18 +119,30 @@ pub async fn patch_me(
     user: AuthUser,
     body: Json<PatchAccountRequest>,
 ) -> Result<HttpResponse> {
-    let display_name = body.into_inner().display_name;
-    let name = match &display_name {
-        Some(name) => Some(accounts::parse_display_name(name.as_deref())?),
-        None => None,
+    let request = body.into_inner();
+    let mut checks = Checks::default();
+    let settings = Settings {
+        display_name: match &request.display_name {
+            Some(name) => Some(accounts::parse_display_name(name.as_deref())?),
+            None => None,
+        },
+        time_zone: request
+            .time_zone
+            .as_deref()
+            .and_then(|zone| checks.check("time_zone", events::parse_time_zone(zone))),
+        digest: request.digest.as_deref().and_then(|raw| {
+            checks.check(
+                "digest",
+                Digest::parse(raw).ok_or_else(|| format!("must be one of {}", Digest::choices())),
+            )
+        }),
+        digest_hour: request
+            .digest_hour
+            .and_then(|hour| checks.check("digest_hour", accounts::parse_digest_hour(hour))),
     };
-    let account = state
-        .db
-        .write(move |conn| match name {
-            Some(name) => accounts::update_display_name(conn, &user.account_id, name),
-            None => accounts::find(conn, &user.account_id),
-        })
-        .await?;
+    checks.finish()?;
+    let account =
+        state.db.write(move |conn| accounts::update(conn, &user.account_id, settings)).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
 }
 

@@ -6,14 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::accounts::some;
+use super::promises::{CadenceName, FollowUpPromise, NextFollowUp, check_follow_up};
 use super::{AuthUser, Json, pagination};
 use crate::db::changes::Horizon;
 use crate::db::connections::ConnectionChanges;
 use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile, Visible};
-use crate::domain::connections::{self, ConnectionSummary, PageItem};
+use crate::domain::connections::{self, ConnectionPatch, ConnectionSummary, PageItem};
 use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
+use crate::domain::follow_ups::Cadence;
 use crate::domain::text::{self, Lines};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -85,17 +87,6 @@ impl From<Note> for NoteResponse {
     }
 }
 
-/// A promise made at or after the meeting ("I'll send you that article").
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpPromise {
-    /// 1 to 500 characters.
-    pub text: String,
-    /// When it is due: RFC 3339 date-time or a date (`2026-09-20`).
-    #[schema(value_type = Option<String>)]
-    pub due_at: Option<String>,
-}
-
 /// A connection as its owner sees it. Its size never grows with the notes: `note_count` says how
 /// many there are, and `…/connections/{connection_id}/notes` pages through them.
 #[derive(Serialize, ToSchema)]
@@ -112,7 +103,16 @@ pub struct ConnectionSummaryResponse {
     pub tags: Vec<String>,
     /// 1 to 5, the caller's own.
     pub rating: Option<i32>,
-    pub follow_up: Option<FollowUpPromise>,
+    /// The next open follow-up (soonest due); absent when none is open.
+    pub follow_up: Option<NextFollowUp>,
+    /// How often the caller wants to stay in touch; `none` by default.
+    #[schema(value_type = CadenceName)]
+    pub cadence: String,
+    /// With the cadence `days`: every so many days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cadence_days: Option<i32>,
+    /// The caller's last touch with the person (logged, or a completed follow-up).
+    pub last_touched_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// In delta sync (`updated_since`): true for a connection the caller deleted, or whose other
@@ -134,12 +134,10 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
             note_count: c.note_count,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             rating: c.rating,
-            follow_up: c.follow_up_text.map(|text| FollowUpPromise {
-                text,
-                due_at: c
-                    .follow_up_due_at
-                    .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            }),
+            follow_up: summary.next_follow_up.map(NextFollowUp::from),
+            cadence: c.cadence.clone().unwrap_or_else(|| "none".to_owned()),
+            cadence_days: c.cadence_days,
+            last_touched_at: c.last_touched_at.map(|t| t.and_utc()),
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
             deleted: c.deleted_at.is_some(),
@@ -182,6 +180,9 @@ impl From<Tombstone> for ConnectionSummaryResponse {
             tags: Vec::new(),
             rating: None,
             follow_up: None,
+            cadence: "none".to_owned(),
+            cadence_days: None,
+            last_touched_at: None,
             created_at: t.created_at.and_utc(),
             updated_at: t.deleted_at.and_utc(),
             deleted: true,
@@ -191,15 +192,6 @@ impl From<Tombstone> for ConnectionSummaryResponse {
 
 pub fn parse_time(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
     super::events::parse_time(raw).map_err(|message| FieldError::new(field, message))
-}
-
-/// A due date: an RFC 3339 date-time, or a date (then the start of that day, UTC).
-pub fn parse_due(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
-    parse_time(field, raw).or_else(|e| {
-        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map(|d| d.and_time(chrono::NaiveTime::MIN))
-            .map_err(|_| e)
-    })
 }
 
 pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
@@ -234,24 +226,6 @@ pub fn check_rating(rating: i32, errors: &mut Vec<FieldError>) {
     if !(1..=5).contains(&rating) {
         errors.push(FieldError::new("rating", "must be 1 to 5"));
     }
-}
-
-/// A promise's text and due time, checked.
-pub fn check_follow_up(
-    promise: &FollowUpPromise,
-    errors: &mut Vec<FieldError>,
-) -> (String, Option<NaiveDateTime>) {
-    let text = promise.text.trim().to_owned();
-    if text.is_empty() || text.chars().count() > 500 {
-        errors.push(FieldError::new("follow_up.text", "must be 1 to 500 characters"));
-    } else if let Some(problem) = text::problem(&text, Lines::Many) {
-        errors.push(FieldError::new("follow_up.text", problem));
-    }
-    let due = promise
-        .due_at
-        .as_deref()
-        .and_then(|raw| parse_due("follow_up.due_at", raw).map_err(|e| errors.push(e)).ok());
-    (text, due)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -413,13 +387,24 @@ pub struct PatchConnectionRequest {
     #[serde(default, deserialize_with = "some")]
     #[schema(value_type = Option<i32>)]
     pub rating: Option<Option<i32>>,
-    /// The promise; `null` clears it.
+    /// The connection's promise (its follow-up of origin `scan`: made, or edited); `null`
+    /// dismisses it. Other follow-ups are untouched: manage them at
+    /// `…/connections/{connection_id}/follow-ups`.
     #[serde(default, deserialize_with = "some")]
     #[schema(value_type = Option<FollowUpPromise>)]
     pub follow_up: Option<Option<FollowUpPromise>>,
+    /// How often to stay in touch: `weekly`, `monthly`, `quarterly`, `yearly`, `days` (with
+    /// `cadence_days`) or `none` (`null` too). Setting one schedules the connection's one
+    /// upcoming check-in a cadence from today; `none` dismisses it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<CadenceName>)]
+    pub cadence: Option<Option<String>>,
+    /// With `cadence: days`: every so many days, 1 to 3,650.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub cadence_days: Option<i64>,
 }
 
-/// Changes my tags, rating or promise on a connection.
+/// Changes my tags, rating, cadence or promise on a connection.
 #[utoipa::path(
     tag = "connections",
     security(("bearer" = [])),
@@ -432,7 +417,7 @@ pub struct PatchConnectionRequest {
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is not valid (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`: a rating out of range, an unknown cadence, a cadence of 0 days…), or the promise would be due before the connection was made (`due_before_connection`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/events/{event_id}/connections/{connection_id}")]
@@ -457,23 +442,31 @@ pub async fn patch_connection(
         }
         changes.rating = Some(rating);
     }
-    match request.follow_up {
-        Some(Some(promise)) => {
-            let (text, due) = check_follow_up(&promise, &mut errors);
-            changes.follow_up_text = Some(Some(text));
-            changes.follow_up_due_at = Some(due);
+    let promise = request.follow_up.map(|p| p.map(|p| check_follow_up(&p, &mut errors)));
+    let cadence = match (request.cadence, request.cadence_days) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            errors.push(FieldError::new("cadence_days", "goes with `cadence: days`"));
+            None
         }
-        Some(None) => {
-            changes.follow_up_text = Some(None);
-            changes.follow_up_due_at = Some(None);
-        }
-        None => {}
-    }
+        (Some(name), days) => match Cadence::parse(name.as_deref().unwrap_or("none"), days) {
+            Ok(cadence) => Some(cadence),
+            Err((field, message)) => {
+                errors.push(FieldError::new(field, message));
+                None
+            }
+        },
+    };
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
-    let owner = scanner_id(&state, event_id, user.account_id).await?;
-    let view = state.db.write(move |conn| connections::update(conn, &owner, &id, changes)).await?;
+    let patch = ConnectionPatch { changes, cadence, promise };
+    let owner = scanner_id(&state, event_id, user.account_id.clone()).await?;
+    let account_id = user.account_id;
+    let view = state
+        .db
+        .write(move |conn| connections::update(conn, &account_id, &owner, &id, patch))
+        .await?;
     Ok(HttpResponse::Ok().json(ConnectionSummaryResponse::from(view)))
 }
 

@@ -14,17 +14,21 @@ mod connections;
 mod events;
 mod exports;
 mod extractors;
+mod follow_ups;
 mod guard;
 mod my_data;
 mod ops;
 mod pagination;
 mod profiles;
+mod promises;
 mod prompts;
+mod queue;
 mod rate_limit;
 mod scans;
-mod stream;
 mod starters;
+mod stream;
 mod topics;
+mod touches;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -55,7 +59,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, queue::QueueState)),
     tags(
         (name = "auth", description = "Passwordless sign-in with emailed codes; rotating refresh tokens."),
         (name = "account", description = "The signed-in person's own account."),
@@ -65,9 +69,10 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "badges", description = "Badge codes and their QR codes; printable sheets; rotation."),
         (name = "profiles", description = "A person's profile in an event: details, topics, sharing, directory."),
         (name = "scans", description = "Badge exchange: scans online or offline, each recorded once."),
-        (name = "connections", description = "The caller's connections: shared details, notes, tags, rating; delta sync."),
+        (name = "connections", description = "The caller's connections: shared details, notes, tags, rating, cadence; delta sync."),
         (name = "calendar", description = "A secret calendar-feed URL of my follow-ups, for calendar apps; rotated or revoked at will."),
         (name = "starters", description = "Conversation starters: open questions about the other person, ranked listening first; feedback; organizers' prompt statistics and settings."),
+        (name = "follow-ups", description = "Promises and reminders on connections, the queue across events, touches and cadences."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -152,7 +157,13 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(starters::starter_feedback)
             .service(prompts::prompt_stats)
             .service(prompts::get_prompt_settings)
-            .service(prompts::put_prompt_settings),
+            .service(prompts::put_prompt_settings)
+            .service(follow_ups::create_follow_up)
+            .service(follow_ups::list_follow_ups)
+            .service(follow_ups::patch_follow_up)
+            .service(touches::add_touch)
+            .service(touches::list_touches)
+            .service(queue::get_queue),
     );
 }
 

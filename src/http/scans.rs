@@ -9,9 +9,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::connections::{
-    ConnectionSummaryResponse, FollowUpPromise, check_follow_up, check_note, check_rating,
-    check_tags, parse_time,
+    ConnectionSummaryResponse, check_note, check_rating, check_tags, parse_time,
 };
+use super::promises::{FollowUpPromise, check_follow_up};
 use super::{Json, TokenUser, body};
 use crate::domain::connections::{self, ConnectionSummary};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
@@ -43,7 +43,9 @@ pub struct ScanRequest {
     pub tags: Option<Vec<String>>,
     /// 1 to 5.
     pub rating: Option<i32>,
-    /// A promise made on the spot.
+    /// A promise made on the spot: it becomes the connection's promise follow-up (origin
+    /// `scan`; a later scan's promise edits it). A due date before the scan's day is refused
+    /// (`due_before_connection`; in a batch, the item is `invalid`).
     pub follow_up: Option<FollowUpPromise>,
 }
 
@@ -98,9 +100,7 @@ fn parse_scan(request: ScanRequest) -> Result<ScanInput, Vec<FieldError>> {
         check_rating(rating, &mut errors);
     }
     if let Some(promise) = &request.follow_up {
-        let (text, due) = check_follow_up(promise, &mut errors);
-        extras.follow_up_text = Some(text);
-        extras.follow_up_due_at = due;
+        extras.promise = Some(check_follow_up(promise, &mut errors));
     }
     match device_time {
         Some(device_time) if errors.is_empty() => {
@@ -151,7 +151,7 @@ async fn run(
                     Error::not_found("event_not_found", "No event with this id is visible to you.");
                 return Err(crate::domain::accounts::gone_or(conn, &account_id, not_found));
             };
-            exchange::record(conn, &event, &scanner_id, items)
+            exchange::record(conn, &event, &account_id, &scanner_id, items)
         })
         .await?;
     // The views are read after the commit, off the writer.
@@ -198,7 +198,7 @@ fn respond_item(result: ScanResult, views: &HashMap<String, ConnectionSummary>) 
         (status = 409, description = "The client scan id was used for another badge before (`duplicate_scan`), or the note would pass a cap: 200 notes a connection, 5,000 a person in the event (`note_limit_reached`; nothing was recorded).", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The badge was rotated; its old code no longer works (`badge_revoked`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is not valid (`validation_failed`), or the badge is the caller's own (`cannot_scan_self`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (`validation_failed`), the badge is the caller's own (`cannot_scan_self`), or the promise is due before the scan's day (`due_before_connection`).", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests, scans or characters of notes (`rate_limited`); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
@@ -221,7 +221,9 @@ pub async fn scan(
         ScanStatus::BadgeRevoked => (StatusCode::GONE, Some("badge_revoked")),
         ScanStatus::CannotScanSelf => (StatusCode::UNPROCESSABLE_ENTITY, Some("cannot_scan_self")),
         ScanStatus::DuplicateScan => (StatusCode::CONFLICT, Some("duplicate_scan")),
-        ScanStatus::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        ScanStatus::Invalid => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(result.problem.unwrap_or("validation_failed")))
+        }
         ScanStatus::NoteLimitReached => (StatusCode::CONFLICT, Some("note_limit_reached")),
     };
     if let Some(code) = code {

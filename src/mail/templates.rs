@@ -53,3 +53,64 @@ pub fn attendee_invitation(
         secret: None,
     }
 }
+
+/// One follow-up of a digest.
+pub struct DigestLine {
+    pub name: String,
+    pub event: String,
+    pub kind: &'static str,
+    pub note: Option<String>,
+    pub due_on: chrono::NaiveDate,
+    pub overdue: bool,
+}
+
+/// Text from people (names, notes, event names) on one line of an email: line breaks and other
+/// control characters become spaces, so that no text can start a line (or a header) of its own;
+/// long text is cut.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let flat: String =
+        text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max_chars {
+        let cut: String = flat.chars().take(max_chars).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+/// A digest: what is due today and overdue, a line each, and how many more there are.
+pub fn digest(to: &str, lines: &[DigestLine], total: i64, public_url: &str) -> Outgoing {
+    let mut body = String::from("Your follow-ups due today and overdue:\n\n");
+    for line in lines {
+        let when = if line.overdue { "overdue since" } else { "due" };
+        let what = match &line.note {
+            Some(note) => format!("{}: {}", line.kind, one_line(note, 200)),
+            None => line.kind.to_owned(),
+        };
+        body.push_str(&format!(
+            "- {what} - {} ({}), {when} {}\n",
+            one_line(&line.name, 100),
+            one_line(&line.event, 100),
+            line.due_on
+        ));
+    }
+    let listed = i64::try_from(lines.len()).unwrap_or(i64::MAX);
+    if total > listed {
+        body.push_str(&format!("- and {} more\n", total - listed));
+    }
+    body.push_str(&format!(
+        "\nOpen Hallway to act on them: {public_url}\n\nYou get this email because you chose a \
+         digest; to change it or turn it off, set `digest` in your account settings \
+         (PATCH {public_url}/v1/me).\n"
+    ));
+    let noun = if total == 1 { "follow-up" } else { "follow-ups" };
+    Outgoing {
+        kind: "digest",
+        priority: Priority::Bulk,
+        recipient: to.to_owned(),
+        subject: format!("Hallway: {total} {noun} due"),
+        body_text: body,
+        secret: None,
+    }
+}

@@ -1,9 +1,12 @@
 //! Background work: delivers the mail outbox, retrying failed messages with exponential backoff,
-//! and purges what is no longer needed (sent mail after its retention, spent sign-in records).
+//! purges what is no longer needed (sent mail after its retention, spent sign-in records, old
+//! digest records), and runs the scheduled jobs (see [`jobs`]: the post-event queue, digests).
 //!
 //! An SMTP outage delays mail, it never loses it: a failed message stays in the outbox with its
 //! error and is tried again later. On PostgreSQL several workers may run; each claims messages with
 //! `FOR UPDATE SKIP LOCKED` (see `db::outbox::claim_due`).
+
+pub mod jobs;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,8 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How long sign-in codes (after they expire) and wrong guesses are kept: well past every window
 /// they are counted in.
 const SIGN_IN_RECORDS_KEPT: TimeDelta = TimeDelta::days(1);
+/// How long the record of a sent digest is kept: well past its period (a week at most).
+const DIGEST_RECORDS_KEPT: TimeDelta = TimeDelta::days(30);
 
 pub struct Worker {
     db: Db,
@@ -36,6 +41,8 @@ pub struct Worker {
     max_attempts: i32,
     retention: TimeDelta,
     wake: Arc<Notify>,
+    jobs_interval: Option<Duration>,
+    public_url: String,
 }
 
 impl Worker {
@@ -48,11 +55,40 @@ impl Worker {
             max_attempts: config.mail_max_attempts,
             retention: TimeDelta::from_std(config.outbox_retention).unwrap_or(TimeDelta::MAX),
             wake,
+            jobs_interval: config.jobs_interval,
+            public_url: config.public_url.clone(),
         })
     }
 
-    /// Delivers due mail until the task is dropped, waking early when `wake` is notified.
+    /// Delivers due mail until the task is dropped, waking early when `wake` is notified; runs the
+    /// scheduled jobs beside it (a long post-event generation never holds up a sign-in code).
     pub async fn run(self) {
+        futures_util::future::join(self.deliver_forever(), self.jobs_forever()).await;
+    }
+
+    /// Runs the scheduled jobs every `jobs_interval` with the clock's time (never, without one).
+    async fn jobs_forever(&self) {
+        let Some(interval) = self.jobs_interval else { return };
+        loop {
+            let now = chrono::Utc::now();
+            match jobs::generate_post_event(&self.db, now).await {
+                Ok(0) => {}
+                Ok(created) => tracing::info!(created, "post-event follow-ups made"),
+                Err(error) => tracing::error!(?error, "post-event generation failed"),
+            }
+            match jobs::send_digests(&self.db, &self.public_url, now).await {
+                Ok(0) => {}
+                Ok(queued) => {
+                    tracing::info!(queued, "digests queued");
+                    self.wake.notify_one();
+                }
+                Err(error) => tracing::error!(?error, "digests failed"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    async fn deliver_forever(&self) {
         let mut last_purge: Option<Instant> = None;
         loop {
             let (wait, sent) = match self.deliver_due().await {
@@ -110,6 +146,7 @@ impl Worker {
             .write(move |conn| {
                 let mail = outbox::purge_sent(conn, sent_before)?;
                 let sign_in = db::auth::purge(conn, now - SIGN_IN_RECORDS_KEPT)?;
+                db::digests::purge(conn, now - DIGEST_RECORDS_KEPT)?;
                 Ok((mail, sign_in))
             })
             .await;

@@ -36,8 +36,8 @@ async fn my_feed_lists_my_promises_as_todos_that_a_real_parser_reads(backend: Ba
     let long = "Send the article on rate limiting, the one with token buckets; \
                 and introduce أحمد to the team \\ before Friday\nSecond line";
     let promises = [
-        (&zoe, json!({ "text": "Send the slides", "due_at": "2026-09-20" })),
-        (&li, json!({ "text": long, "due_at": "2026-09-21T16:30:00-07:00" })),
+        (&zoe, json!({ "text": "Send the slides", "due_at": "2027-09-20" })),
+        (&li, json!({ "text": long, "due_at": "2027-09-21T16:30:00-07:00" })),
     ];
     for (id, promise) in promises {
         let path = format!("/v1/events/{event}/connections/{id}");
@@ -69,17 +69,24 @@ async fn my_feed_lists_my_promises_as_todos_that_a_real_parser_reads(backend: Ba
     assert_eq!(parsed["name"], "Hallway follow-ups");
     let todos = parsed["todos"].as_array().unwrap();
     assert_eq!(todos.len(), 2, "one to-do per promise: {parsed}");
-    let todo = |id: &str| {
-        todos.iter().find(|t| t["UID"] == format!("promise-{id}@hallway")).unwrap().clone()
+    let todo = |name: &str| {
+        let found = todos
+            .iter()
+            .find(|t| t["SUMMARY"].as_str().unwrap().starts_with(&format!("{name}: ")))
+            .unwrap()
+            .clone();
+        let uid = found["UID"].as_str().unwrap();
+        assert!(uid.starts_with("follow-up-") && uid.ends_with("@hallway"), "{uid}");
+        found
     };
-    let slides = todo(&zoe);
+    let slides = todo("Zoë Müller");
     assert_eq!(slides["SUMMARY"], "Zoë Müller: Send the slides");
-    assert_eq!(slides["DUE"], json!({ "date": "2026-09-20" }), "a date stays that day");
+    assert_eq!(slides["DUE"], json!({ "date": "2027-09-20" }), "a date stays that day");
     assert_eq!(slides["STATUS"], "NEEDS-ACTION");
     let event_name = "RustConf 2026";
     assert_eq!(slides["DESCRIPTION"], format!("Send the slides\n\nMet at {event_name}."));
-    let article = todo(&li);
-    assert_eq!(article["DUE"], json!({ "utc": "2026-09-21T23:30:00Z" }));
+    let article = todo("李雷");
+    assert_eq!(article["DUE"], json!({ "utc": "2027-09-21T23:30:00Z" }));
     assert_eq!(article["DESCRIPTION"], format!("{long}\n\nMet at {event_name}."));
     let first_line: String = long.lines().next().unwrap().chars().take(80).collect();
     assert_eq!(article["SUMMARY"], format!("李雷: {first_line}…"));

@@ -85,15 +85,23 @@ async fn the_owner_changes_tags_rating_and_promise_but_not_invalidly(backend: Ba
         scanned.body["connection"]["connection_id"].as_str().unwrap()
     );
 
+    let due = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive().to_string();
     let changed = app
-        .patch(&path, Some(&ada.access_token), &json!({ "tags": ["rust", "hiring", "rust"], "rating": 4, "follow_up": { "text": "Send the RFC link", "due_at": "2026-09-20" } }))
+        .patch(&path, Some(&ada.access_token), &json!({ "tags": ["rust", "hiring", "rust"], "rating": 4, "follow_up": { "text": "Send the RFC link", "due_at": due } }))
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert_eq!(changed.body["tags"], json!(["rust", "hiring"]));
     assert_eq!(changed.body["rating"], 4);
+    let promise = &changed.body["follow_up"];
+    assert_eq!(promise["text"], "Send the RFC link");
     assert_eq!(
-        changed.body["follow_up"],
-        json!({ "text": "Send the RFC link", "due_at": "2026-09-20T00:00:00Z" })
+        promise["due_at"],
+        format!("{due}T00:00:00Z"),
+        "the day's start in UTC, the default zone"
+    );
+    assert_eq!(
+        (promise["due_on"].as_str(), promise["all_day"].as_bool()),
+        (Some(due.as_str()), Some(true))
     );
     for bad in [
         json!({ "rating": 6 }),

@@ -207,6 +207,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         sqlite_write_queue: hallway::db::DEFAULT_WRITE_QUEUE,
         docs: true,
         body_timeout: Duration::from_secs(30),
+        jobs_interval: None,
     }
 }
 

@@ -42,7 +42,7 @@ async fn my_export_holds_my_account_events_badges_connections_notes_and_tombston
         assert_eq!(added.status, StatusCode::CREATED);
     }
     let path = format!("/v1/events/{event}/connections/{with_bob}");
-    let patch = json!({ "tags": ["rust"], "rating": 5, "follow_up": { "text": "Send slides", "due_at": "2026-09-20" } });
+    let patch = json!({ "tags": ["rust"], "rating": 5, "follow_up": { "text": "Send slides", "due_at": "2027-09-20" } });
     assert_eq!(app.patch(&path, Some(&ada.access_token), &patch).await.status, StatusCode::OK);
     let (_, deleted) = met(&app, &org, &event, &ada, "Carol", true).await;
     let path = format!("/v1/events/{event}/connections/{deleted}");

@@ -68,12 +68,15 @@ async fn a_change_committed_by_a_slow_transaction_after_a_sync_is_in_the_next_de
     let (ready, opened) = tokio::sync::oneshot::channel::<()>();
     let (go, release) = std::sync::mpsc::channel::<()>();
     let (url, owner, connection) = (app.database_url.clone(), ada_id.clone(), with_bob.clone());
+    let account = ada.account_id.clone();
     let slow = std::thread::spawn(move || {
         let db = hallway::db::connect(&url, 1).unwrap();
         let mut conn = db.get().unwrap();
         conn.transaction(|conn| {
-            let rating = ConnectionChanges { rating: Some(Some(5)), ..Default::default() };
-            hallway::domain::connections::update(conn, &owner, &connection, rating)?;
+            let changes = ConnectionChanges { rating: Some(Some(5)), ..Default::default() };
+            let rating =
+                hallway::domain::connections::ConnectionPatch { changes, ..Default::default() };
+            hallway::domain::connections::update(conn, &account, &owner, &connection, rating)?;
             // Longer than a second: what a time-based horizon with a one-second margin misses.
             std::thread::sleep(Duration::from_millis(1200));
             ready.send(()).unwrap();
