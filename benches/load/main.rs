@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 pub const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
 
+mod ceilings;
 mod exchange;
 mod followups;
 mod import;
