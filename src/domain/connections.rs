@@ -295,16 +295,21 @@ impl PageItem {
 /// A page of the owner's connections by (change number, id) after `after`; with `since` (a sync
 /// token), only those changed after it, tombstones included (both kinds, merged in order). Also
 /// gives the sync token that this page brings the owner up to (see [`db::changes`]): read before
-/// the rows, so every change numbered up to it is in this page or an earlier one. A token above
-/// the owner's counter (not one of theirs) gets everything since the start, tombstones included.
+/// the listing's first page (`started`, carried from page to page; read now for a first page),
+/// so every change it counts as seen is in this page or an earlier one. A token above the
+/// owner's horizon (not one of theirs) gets everything since the start, tombstones included.
 pub fn page(
     conn: &mut DbConn,
     owner_id: &str,
     since: Option<Horizon>,
     after: Option<(i64, String)>,
+    started: Option<Horizon>,
     limit: i64,
 ) -> Result<(Vec<PageItem>, Horizon)> {
-    let horizon = db::changes::current(conn, owner_id)?;
+    let horizon = match started {
+        Some(started) => started,
+        None => db::changes::current(conn, owner_id)?,
+    };
     let since = since.map(|s| if s.through > horizon.through { Horizon::default() } else { s });
     let found = store::page(conn, owner_id, since.as_ref(), after.clone(), limit)?;
     let mut items: Vec<PageItem> =

@@ -252,21 +252,31 @@ pub struct ConnectionPage {
     pub sync_token: Option<String>,
 }
 
-/// Cursors here are `c{change number}.{connection id}` (see `db::changes`).
-fn parse_cursor(raw: &str) -> Result<(i64, String)> {
+/// A position in a listing, and the horizon its first page was read at.
+type Cursor = ((i64, String), Option<Horizon>);
+
+/// Cursors here are `c{change number}.{connection id}.{horizon}` (see `db::changes`): where the
+/// page ended, and the horizon read before the listing's first page, which its last page gives as
+/// the sync token. (Cursors without a horizon, from before, still read.)
+fn parse_cursor(raw: &str) -> Result<Cursor> {
     let invalid = || Error::invalid_field("cursor", "is not a cursor this API returned");
-    let (seq, id) = raw.strip_prefix('c').and_then(|r| r.split_once('.')).ok_or_else(invalid)?;
-    let seq: i64 = seq.parse().map_err(|_| invalid())?;
+    let mut parts = raw.strip_prefix('c').ok_or_else(invalid)?.split('.');
+    let seq: i64 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
+    let id = parts.next().ok_or_else(invalid)?;
     uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
-    Ok((seq, id.to_owned()))
+    let started = parts.next().map(|h| Horizon::decode(h).ok_or_else(invalid)).transpose()?;
+    if parts.next().is_some() {
+        return Err(invalid());
+    }
+    Ok(((seq, id.to_owned()), started))
 }
 
-fn cursor_of(item: &PageItem) -> String {
+fn cursor_of(item: &PageItem, started: &Horizon) -> String {
     let (seq, id) = match item {
         PageItem::Live(view) => (view.connection.change_seq, &view.connection.id),
         PageItem::Gone(t) => (t.change_seq, &t.connection_id),
     };
-    format!("c{seq}.{id}")
+    format!("c{seq}.{id}.{}", started.encode())
 }
 
 /// What `updated_since` asks for.
@@ -329,7 +339,10 @@ pub async fn list_connections(
 ) -> Result<HttpResponse> {
     let ConnectionsQuery { limit, cursor, updated_since } = query.into_inner();
     let (limit, _) = pagination::check(limit, None)?;
-    let after = cursor.as_deref().map(parse_cursor).transpose()?;
+    let (after, started) = match cursor.as_deref().map(parse_cursor).transpose()? {
+        Some((after, started)) => (Some(after), started),
+        None => (None, None),
+    };
     let since = updated_since.as_deref().map(parse_since).transpose()?;
     let owner = scanner_id(&state, path.into_inner(), user.account_id).await?;
     // A token of another attendee (another event) says nothing of this one's changes: start over.
@@ -340,16 +353,17 @@ pub async fn list_connections(
     let reader = owner.clone();
     let (found, horizon) = state
         .db
-        .read(move |conn| connections::page(conn, &reader, since, after, limit + 1))
+        .read(move |conn| connections::page(conn, &reader, since, after, started, limit + 1))
         .await?;
     let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let mut found = found;
     found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more { found.last().map(cursor_of) } else { None };
+    let next_cursor = if more { found.last().map(|item| cursor_of(item, &horizon)) } else { None };
     let items: Vec<ConnectionSummaryResponse> =
         found.into_iter().map(ConnectionSummaryResponse::from).collect();
-    // The owner's horizon read before this page: every change it counts as seen is in this page
-    // or an earlier one, whenever its transaction began (see `db::changes`).
+    // The owner's horizon read before the listing's first page: every change it counts as seen
+    // is in this page or an earlier one, whenever its transaction began or committed (see
+    // `db::changes`); what committed while the client paged comes again in the next delta.
     let sync_token = next_cursor.is_none().then(|| format!("s{}.{owner}", horizon.encode()));
     Ok(HttpResponse::Ok().json(ConnectionPage { items, next_cursor, sync_token }))
 }
