@@ -293,6 +293,24 @@ pub fn queue_page(
     query.load(conn)
 }
 
+/// The account's follow-ups done since `since`, the latest first, at most `limit`.
+pub fn done_since(
+    conn: &mut DbConn,
+    account_id: &str,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<FollowUp>> {
+    follow_ups::table
+        .filter(follow_ups::account_id.eq(account_id))
+        .filter(follow_ups::is_open.eq(false))
+        .filter(follow_ups::state.eq("done"))
+        .filter(follow_ups::completed_at.ge(since))
+        .order(follow_ups::completed_at.desc())
+        .limit(limit)
+        .select(FollowUp::as_select())
+        .load(conn)
+}
+
 /// How many of the account's open follow-ups sort before `before`.
 pub fn count_open_before(
     conn: &mut DbConn,

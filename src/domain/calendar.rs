@@ -9,11 +9,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::contacts::{self, Owner};
+use super::connections;
+use super::contacts::Owner;
 use super::follow_ups::Due as FollowUpDue;
 use super::ical::{self, Calendar, Due, Status, Todo};
 use crate::db::calendar_feeds::{self as store, CalendarFeed};
-use crate::db::follow_ups as follow_up_store;
+use crate::db::follow_ups::{self as follow_up_store, QueueRange};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Result};
 
@@ -43,63 +44,61 @@ pub const MAX_ITEMS: usize = 2_000;
 /// How long a done follow-up stays in the feed (as completed), so a calendar app sees it close.
 const DONE_KEPT_DAYS: i64 = 30;
 
-/// The person's follow-ups, for the feed: the open and snoozed ones (to do), and those done in
-/// the last 30 days (completed), on their live connections; at most [`MAX_ITEMS`], the soonest
-/// due first. A date-only due is a whole day (`DUE;VALUE=DATE`), a timed one an instant.
+/// The person's follow-ups, for the feed: the open and snoozed ones (to do), soonest due first,
+/// and those done in the last 30 days (completed), on their live connections; at most
+/// [`MAX_ITEMS`]. A date-only due is a whole day (`DUE;VALUE=DATE`), a timed one an instant.
+/// What a fetch reads is bounded by the feed, not by the person's history: the open ones on the
+/// queue's index, the recently done ones by completion time, and only their connections.
 pub fn feed_items(conn: &mut DbConn, account_id: &str) -> Result<Vec<FeedItem>> {
-    let owner = Owner::of(conn, account_id)?;
-    // Who each live connection is with, as the owner may see them, and where they met.
-    let mut contacts_by_id = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = contacts::page(conn, &owner, after.as_deref(), contacts::PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.connection.id.clone());
-        for contact in page {
-            contacts_by_id.insert(contact.connection.id, (contact.other.name, contact.event_name));
-        }
-    }
+    let limit = i64::try_from(MAX_ITEMS).unwrap_or(i64::MAX);
+    let open = QueueRange { open: true, from: None, before: None };
+    let mut rows = follow_up_store::queue_page(conn, account_id, open, None, limit)?;
     let done_since = db::now() - chrono::Duration::days(DONE_KEPT_DAYS);
-    let mut items: Vec<(NaiveDateTime, FeedItem)> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = follow_up_store::of_account(conn, account_id, after.as_deref(), contacts::PAGE)?;
-        let Some((last, _, _)) = page.last() else { break };
-        after = Some(last.id.clone());
-        for (row, _, _) in page {
-            let Some((name, event_name)) = contacts_by_id.get(&row.connection_id) else {
-                continue;
-            };
+    let room = limit - i64::try_from(rows.len()).unwrap_or(limit);
+    if room > 0 {
+        rows.extend(follow_up_store::done_since(conn, account_id, done_since, room)?);
+    }
+    let owner = Owner::of(conn, account_id)?;
+    let mut ids: Vec<String> = rows.iter().map(|r| r.connection_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let live: Vec<_> = db::connections::find_many(conn, &ids)?
+        .into_iter()
+        .filter(|c| c.deleted_at.is_none() && owner.memberships.contains(&c.owner_id))
+        .collect();
+    // Who each connection is with, as the owner may see them, and where they met.
+    let contacts: HashMap<String, (String, String)> = connections::views(conn, live)?
+        .into_iter()
+        .map(|view| {
+            let event = owner.event_names.get(&view.connection.event_id).cloned();
+            (view.connection.id, (view.other.visible().name, event.unwrap_or_default()))
+        })
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let (name, event_name) = contacts.get(&row.connection_id)?;
             let status = match (row.is_open, row.completed_at) {
                 (true, _) => Status::NeedsAction,
-                (false, Some(at)) if row.state == "done" && at >= done_since => {
-                    Status::Completed(at.and_utc())
-                }
-                _ => continue,
+                (false, Some(at)) => Status::Completed(at.and_utc()),
+                (false, None) => return None,
             };
             let due = match FollowUpDue::of(&row) {
                 FollowUpDue::On(day) => Due::Date(day),
                 FollowUpDue::At(at) => Due::At(at.and_utc()),
             };
             let kind = row.kind.replace('_', " ");
-            items.push((
-                row.queue_at,
-                FeedItem {
-                    uid: format!("follow-up-{}@hallway", row.id),
-                    changed_at: row.updated_at.and_utc(),
-                    due: Some(due),
-                    contact_name: name.clone(),
-                    event_name: event_name.clone(),
-                    note: row.note.clone().filter(|n| !n.is_empty()).unwrap_or(kind),
-                    status,
-                },
-            ));
-        }
-    }
-    // Open ones first, soonest due first; then the done ones.
-    items.sort_by_key(|(at, item)| (item.status != Status::NeedsAction, *at));
-    items.truncate(MAX_ITEMS);
-    Ok(items.into_iter().map(|(_, item)| item).collect())
+            Some(FeedItem {
+                uid: format!("follow-up-{}@hallway", row.id),
+                changed_at: row.updated_at.and_utc(),
+                due: Some(due),
+                contact_name: name.clone(),
+                event_name: event_name.clone(),
+                note: row.note.filter(|n| !n.is_empty()).unwrap_or(kind),
+                status,
+            })
+        })
+        .collect())
 }
 
 /// The to-do of a feed item: "Zoë: send the article" as its summary (the promise's first line),
