@@ -89,6 +89,20 @@ pub fn find_show(
         .optional()
 }
 
+/// On PostgreSQL, locks a shown starter's row until the transaction ends, so that two feedbacks
+/// on it (a double tap) apply one after the other and move the counters once. SQLite has one
+/// writer at a time.
+pub fn lock_show(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        starter_shows::table
+            .filter(starter_shows::id.eq(id))
+            .select(starter_shows::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// Inserts a show unless one with its id exists; whether it was inserted.
 pub fn insert_show(conn: &mut DbConn, show: &Show) -> QueryResult<bool> {
     let inserted = match conn {

@@ -5,7 +5,7 @@
 use awc::http::{Method, StatusCode};
 use diesel::prelude::*;
 use futures_util::future::{join, join_all};
-use hallway::db::schema::{accounts, memberships, outbox, topics};
+use hallway::db::schema::{accounts, memberships, outbox, prompt_counts, topics};
 use hallway::domain::tokens::TokenKeys;
 use serde_json::{Value, json};
 
@@ -23,6 +23,7 @@ both_backends!(
     a_topic_dropped_while_an_attendee_picks_it_is_archived_or_refused,
     two_events_taking_the_same_slug_at_once_get_one_success_and_one_conflict,
     two_people_scanning_each_other_at_once_make_one_connection_created_once,
+    the_same_starter_marked_used_four_times_at_once_counts_once,
 );
 
 const ROUNDS: usize = 20;
@@ -277,5 +278,41 @@ async fn two_people_scanning_each_other_at_once_make_one_connection_created_once
             assert_eq!(mine[0]["scan_count"], 2, "both scans count");
             assert!(mine[0]["other"]["attendee_id"].is_string(), "{}", other.email);
         }
+    }
+}
+
+async fn the_same_starter_marked_used_four_times_at_once_counts_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, bob) = app.event_with_two().await;
+    let bob_id = app.get(&format!("/v1/events/{event}/me"), Some(&bob.access_token)).await.body
+        ["attendee_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Connected: starters for someone out of the directory are for connections.
+    let code = app.badge_code(&bob, &event).await;
+    assert_eq!(app.scan(&ada, &event, &code).await.status, StatusCode::CREATED);
+    let list = app
+        .get(&format!("/v1/events/{event}/attendees/{bob_id}/starters"), Some(&ada.access_token))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let id = list.body["starters"][0]["starter_id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/events/{event}/starters/{id}/feedback");
+    let used = || {
+        app.query(|conn| prompt_counts::table.select(prompt_counts::used).load::<i64>(conn))
+            .into_iter()
+            .sum::<i64>()
+    };
+    let tap = json!({ "used": true });
+    // Five rounds of five writes stay within a person's burst of writes.
+    for _ in 0..5 {
+        let taps = (0..4).map(|_| app.post(&path, Some(&ada.access_token), &tap));
+        for tap in join_all(taps).await {
+            assert_eq!(tap.status, StatusCode::OK, "{}", tap.body);
+        }
+        assert_eq!(used(), 1, "one starter used, counted once");
+        let undo = app.post(&path, Some(&ada.access_token), &json!({ "used": false })).await;
+        assert_eq!(undo.status, StatusCode::OK, "{}", undo.body);
+        assert_eq!(used(), 0);
     }
 }

@@ -58,6 +58,8 @@ pub fn feedback(
     change: FeedbackChange,
 ) -> Result<Show> {
     let (me, _, _) = attendees::member(conn, event_id, account_id)?;
+    // Read under a lock: the counters move by the difference from what is stored.
+    store::lock_show(conn, starter_id)?;
     let show =
         store::find_show(conn, event_id, &me.id, starter_id)?.ok_or_else(starter_not_found)?;
     let now = db::now();
