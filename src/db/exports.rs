@@ -9,9 +9,10 @@ use super::attendees::{Member, Membership};
 use super::auth::RefreshToken;
 use super::badges::Badge;
 use super::connections::{Connection, Note};
+use super::follow_ups::{FollowUp, Touch};
 use super::schema::{
     accounts, badges, connection_notes, connection_tombstones, connections, email_codes,
-    memberships, refresh_tokens, sign_in_failures,
+    follow_ups, memberships, refresh_tokens, sign_in_failures, touches,
 };
 use super::tombstones::Tombstone;
 
@@ -149,4 +150,43 @@ pub fn failures_for(conn: &mut DbConn, email: &str) -> QueryResult<Vec<(NaiveDat
 /// The account's last successful sign-in.
 pub fn last_sign_in(conn: &mut DbConn, account_id: &str) -> QueryResult<Option<NaiveDateTime>> {
     accounts::table.find(account_id).select(accounts::last_sign_in_at).first(conn)
+}
+
+/// A page of the account's follow-ups (every state, on live and deleted connections), by id
+/// after `after`.
+pub fn follow_ups(
+    conn: &mut DbConn,
+    account_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<FollowUp>> {
+    let mut query = follow_ups::table
+        .filter(follow_ups::account_id.eq(account_id))
+        .order(follow_ups::id.asc())
+        .limit(limit)
+        .select(FollowUp::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(follow_ups::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// A page of the account's touches, by id after `after`.
+pub fn touches(
+    conn: &mut DbConn,
+    account_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Touch>> {
+    let mut query = touches::table
+        .filter(touches::account_id.eq(account_id))
+        .order(touches::id.asc())
+        .limit(limit)
+        .select(Touch::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(touches::id.gt(after));
+    }
+    query.load(conn)
 }

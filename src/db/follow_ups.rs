@@ -221,7 +221,7 @@ pub fn counts(conn: &mut DbConn, connection_id: &str) -> QueryResult<(i64, i64)>
     let open = follow_ups::table
         .filter(follow_ups::connection_id.eq(connection_id))
         .filter(follow_ups::is_open.eq(true))
-        .filter(follow_ups::origin.eq("manual"))
+        .filter(follow_ups::origin.eq_any(["manual", "starter"]))
         .count()
         .get_result(conn)?;
     Ok((open, all))

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{connections, prompt_counts, starter_settings, starter_shows, topics};
+use super::schema::{
+    connections, follow_ups, prompt_counts, starter_settings, starter_shows, topics,
+};
 use super::topics::Topic;
 
 /// A starter a viewer was shown about another person; its id is the `starter_id`.
@@ -122,7 +124,8 @@ pub fn count_shows(conn: &mut DbConn, viewer_id: &str) -> QueryResult<i64> {
     starter_shows::table.filter(starter_shows::viewer_id.eq(viewer_id)).count().get_result(conn)
 }
 
-/// Deletes the viewer's `n` oldest shows, those without feedback first.
+/// Deletes the viewer's `n` oldest shows, those without feedback first; never one that a
+/// follow-up names as its origin (the prompt statistics count it).
 pub fn prune(conn: &mut DbConn, viewer_id: &str, n: i64) -> QueryResult<usize> {
     let mut deleted = 0;
     for with_feedback in [false, true] {
@@ -130,8 +133,11 @@ pub fn prune(conn: &mut DbConn, viewer_id: &str, n: i64) -> QueryResult<usize> {
         if left <= 0 {
             break;
         }
+        let origins = follow_ups::table
+            .filter(follow_ups::origin_starter_id.eq(starter_shows::id.nullable()));
         let query = starter_shows::table
             .filter(starter_shows::viewer_id.eq(viewer_id))
+            .filter(diesel::dsl::not(diesel::dsl::exists(origins)))
             .order((starter_shows::shown_at.asc(), starter_shows::id.asc()))
             .select(starter_shows::id)
             .limit(left)
@@ -188,6 +194,32 @@ pub fn bump(
             .execute(lite)?,
     };
     Ok(())
+}
+
+/// How many connections got a follow-up done from a starter of the event, by the starter's
+/// prompt (`by_topic` false) or topic ('' for none): (prompt id or topic slug, connections).
+/// Counts each connection once per group, however many of its follow-ups were done.
+pub fn followed_up(
+    conn: &mut DbConn,
+    event_id: &str,
+    by_topic: bool,
+) -> QueryResult<Vec<(String, i64)>> {
+    let done = follow_ups::table
+        .inner_join(
+            starter_shows::table.on(follow_ups::origin_starter_id.eq(starter_shows::id.nullable())),
+        )
+        .filter(starter_shows::event_id.eq(event_id))
+        .filter(follow_ups::state.eq("done"));
+    let connections = diesel::dsl::count(follow_ups::connection_id).aggregate_distinct();
+    if by_topic {
+        done.group_by(starter_shows::topic_slug)
+            .select((starter_shows::topic_slug, connections))
+            .load(conn)
+    } else {
+        done.group_by(starter_shows::prompt_id)
+            .select((starter_shows::prompt_id, connections))
+            .load(conn)
+    }
 }
 
 /// Every counter row of the event.

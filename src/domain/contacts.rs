@@ -172,7 +172,12 @@ pub fn csv(contacts: &[Contact], header: bool) -> Result<Vec<u8>> {
             time(c.last_met_at),
             c.scan_count.to_string(),
             c.note_count.to_string(),
-            next.and_then(|f| f.row.note.clone()).unwrap_or_default(),
+            // The next open follow-up: its note, or what it is (`check in`) when it has none, as
+            // the calendar feed says it; never a due date under an empty promise.
+            next.map(|f| {
+                f.row.note.clone().filter(|n| !n.is_empty()).unwrap_or(f.row.kind.replace('_', " "))
+            })
+            .unwrap_or_default(),
             next.map(|f| due_text(f.due())).unwrap_or_default(),
         ];
         writer

@@ -1,6 +1,7 @@
 //! "My data, mine": everything Hallway holds about a person, read for their export. The small
-//! parts are read at once ([`head`]); connections, their notes and tombstones a page at a time,
-//! so that the export of a person with thousands of connections holds one page in memory.
+//! parts are read at once ([`head`]); connections, their notes, tombstones, follow-ups and
+//! touches a page at a time, so that the export of a person with thousands of connections holds
+//! one page in memory.
 //!
 //! Never in it: secrets (token and code hashes, the calendar feed's token, the code in a
 //! sign-in email), and of other people only what they share with this person now.
@@ -15,6 +16,7 @@ use crate::db::auth::RefreshToken;
 use crate::db::badges::Badge;
 use crate::db::connections::{Connection, Note};
 use crate::db::events::Event;
+use crate::db::follow_ups::{FollowUp, Touch};
 use crate::db::outbox::{self, Message};
 use crate::db::tombstones::Tombstone;
 use crate::db::{DbConn, events as event_store, exports};
@@ -45,8 +47,6 @@ pub struct Head {
     pub mail: Vec<Message>,
     /// The memberships owning this person's connections (for the pages).
     pub owners: Vec<String>,
-    // FOLLOW-UPS MERGE (issue 9 items 1-5): the digest settings (frequency, hour, time zone)
-    // are read here; follow-ups and touches are paged like connections (see `http::my_data`).
 }
 
 pub fn head(conn: &mut DbConn, account_id: &str) -> Result<Head> {
@@ -99,6 +99,26 @@ pub fn notes(
     limit: i64,
 ) -> Result<Vec<Note>> {
     Ok(exports::notes(conn, ids, after, limit)?)
+}
+
+/// A page of the person's follow-ups across their events (every state), by id after `after`.
+pub fn follow_ups(
+    conn: &mut DbConn,
+    account_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<FollowUp>> {
+    Ok(exports::follow_ups(conn, account_id, after, limit)?)
+}
+
+/// A page of the touches the person logged, by id after `after`.
+pub fn touches(
+    conn: &mut DbConn,
+    account_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Touch>> {
+    Ok(exports::touches(conn, account_id, after, limit)?)
 }
 
 /// A tombstone the person keeps: of a connection they deleted, or of one whose other person

@@ -94,7 +94,9 @@ pub async fn connections_vcf(state: web::Data<AppState>, user: AuthUser) -> Resu
 /// `event_id`, `event_name`, `attendee_id`, `name`, `email`, `phone`, `company`, `headline`,
 /// `bio`, `links` (one `label url` a line), `can_talk_about`, `want_to_learn`, `tags` (one a
 /// line), `rating`, `first_met_at`, `last_met_at` (RFC 3339), `scan_count`, `note_count`,
-/// `follow_up`, `follow_up_due_at`. A field the other person does not share is empty.
+/// `follow_up` (my next open follow-up: its note, or its kind such as `check in` when it has
+/// none), `follow_up_due_at` (its due date, or date-time in UTC). A field the other person does
+/// not share is empty.
 ///
 /// **Formula injection**: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 /// is written with a leading `'`, so that a spreadsheet shows it as text instead of running it

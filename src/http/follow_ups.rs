@@ -38,8 +38,9 @@ pub enum FollowUpState {
 }
 
 /// What made it: the person (`manual`), a scan's promise (`scan`; also the connection's
-/// `follow_up` field), the post-event queue (`post_event`), or the connection's cadence
-/// (`cadence`). More may come.
+/// `follow_up` field), the post-event queue (`post_event`), the connection's cadence
+/// (`cadence`), or a conversation starter I was shown about the person (`starter`, with its id
+/// in `origin_starter_id`). More may come.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)] // documents the values in the OpenAPI document; parsed by the domain
@@ -48,6 +49,7 @@ pub enum FollowUpOrigin {
     Scan,
     PostEvent,
     Cadence,
+    Starter,
 }
 
 /// A follow-up as its owner sees it.
@@ -76,7 +78,8 @@ pub struct FollowUpResponse {
     pub completion_note: Option<String>,
     #[schema(value_type = FollowUpOrigin)]
     pub origin: String,
-    /// The conversation starter it came from, when it did.
+    /// The conversation starter it came from, when it did (`origin: starter`); `null` again if
+    /// that starter is no longer kept.
     pub origin_starter_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -146,7 +149,12 @@ pub struct CreateFollowUpRequest {
     /// date-time. Not before the day the connection was made (`due_before_connection`).
     #[schema(example = "2026-09-20")]
     pub due_at: String,
-    /// The conversation starter it came from, if any (up to 100 characters).
+    /// From what I heard to a promise: the `starter_id` of a conversation starter I was shown
+    /// about this person (from `GET …/connections/{connection_id}/starters` or
+    /// `…/attendees/{attendee_id}/starters`), whose listen-for this follow-up acts on. It becomes
+    /// the follow-up's origin (`origin: starter`), the starter counts as used, and the organizers'
+    /// prompt statistics count the connection when the follow-up is done. A starter never shown
+    /// to me about this person answers 404 `starter_not_found`.
     #[schema(max_length = 100)]
     pub origin_starter_id: Option<String>,
 }
@@ -156,7 +164,8 @@ const UNAUTHORIZED: &str =
 const CONNECTION_NOT_FOUND: &str = "No such event for the caller (`event_not_found`), or no such connection of theirs (`connection_not_found`).";
 
 /// Adds a follow-up to one of my connections: a promise or a reminder, with a kind, a note and a
-/// due date (or time).
+/// due date (or time), made by hand or from a conversation starter's listen-for
+/// (`origin_starter_id`).
 ///
 /// A connection holds at most 100 open follow-ups made here and 1,000 in all (409
 /// `follow_up_limit_reached`). Counts against the write budget of the person (10 requests a
@@ -170,7 +179,7 @@ const CONNECTION_NOT_FOUND: &str = "No such event for the caller (`event_not_fou
         (status = 201, description = "The new follow-up.", body = FollowUpResponse),
         (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = CONNECTION_NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event for the caller (`event_not_found`), no such connection of theirs (`connection_not_found`), or no starter with `origin_starter_id` shown to them about this person (`starter_not_found`).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The connection holds as many follow-ups as it can (`follow_up_limit_reached`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 64 KiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),

@@ -9,10 +9,13 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 
 use super::connections::{ConnectionSummaryResponse, NoteResponse};
+use super::follow_ups::FollowUpResponse;
 use super::rate_limit::Slot;
+use super::touches::TouchResponse;
 use super::{AuthUser, stream};
 use crate::db::Db;
 use crate::domain::connections::ConnectionSummary;
+use crate::domain::follow_ups::{FollowUpView, dates};
 use crate::domain::my_data::{self, Gone, GoneKind};
 use crate::error::{Error, Problem, Result};
 use crate::startup::AppState;
@@ -27,10 +30,15 @@ const CONNECTION_PAGE: i64 = 200;
 const NOTE_CHUNK: i64 = 1_000;
 /// Tombstones per page read.
 const TOMBSTONE_PAGE: i64 = 500;
+/// Follow-ups and touches per page read.
+const FOLLOW_UP_PAGE: i64 = 500;
 
 /// The export's progress between chunks.
 struct Export {
     db: Db,
+    account_id: Arc<str>,
+    /// The person's time zone, for the follow-ups' days.
+    tz: chrono_tz::Tz,
     owners: Arc<Vec<String>>,
     stage: Stage,
     /// Items written so far in the current array (a comma goes before every later one).
@@ -49,8 +57,12 @@ enum Stage {
         kind: GoneKind,
         after: Option<String>,
     },
-    // FOLLOW-UPS MERGE (issue 9 items 1-5): `FollowUps` and `Touches` stages go here, each an
-    // array paged like the tombstones, with their fields in `document::MyDataExport`.
+    FollowUps {
+        after: Option<String>,
+    },
+    Touches {
+        after: Option<String>,
+    },
     Done,
 }
 
@@ -65,12 +77,14 @@ struct Page {
 
 /// Everything Hallway holds about me, as one JSON document (schema `MyDataExport`).
 ///
-/// Account, sign-in history still kept (sessions, codes asked for and wrong codes tried, without
-/// the codes), memberships with role, event profile, topics and badge codes, whether a calendar
-/// feed exists (never its token), mail to me still in the outbox (never a sign-in code), every
-/// connection with all my notes, tags, rating and promise (the other person as they share
-/// themselves with me now), and the tombstones I keep. Streamed: the document is written a page
-/// at a time; a failure part-way ends the transfer early, leaving invalid JSON.
+/// Account (with my time zone and digest settings), sign-in history still kept (sessions, codes
+/// asked for and wrong codes tried, without the codes), memberships with role, event profile,
+/// topics and badge codes, whether a calendar feed exists (never its token), mail to me still in
+/// the outbox (never a sign-in code), every connection with all my notes, tags, rating, cadence
+/// and next follow-up (the other person as they share themselves with me now), the tombstones I
+/// keep, all my follow-ups in every state (with when and how the done ones were done, and their
+/// origin) and every touch I logged. Streamed: the document is written a page at a time; a
+/// failure part-way ends the transfer early, leaving invalid JSON.
 ///
 /// One export at a time per person, and 3 an hour; beyond, `429 rate_limited` with
 /// `Retry-After`.
@@ -87,8 +101,10 @@ struct Page {
 #[get("/me/export")]
 pub async fn export_my_data(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse> {
     let slot = state.export_limits.data(&user.account_id)?;
+    let account_id: Arc<str> = Arc::from(user.account_id.as_str());
     let head = state.db.read(move |conn| my_data::head(conn, &user.account_id)).await?;
     let owners = Arc::new(head.owners.clone());
+    let tz = dates::zone(&head.account.time_zone);
     let mut first = serde_json::to_vec(&ExportHead::from(head)).map_err(Error::internal)?;
     // `{…}` becomes `{…,"connections":[`: the head's fields come from the same type the
     // OpenAPI document shows.
@@ -96,6 +112,8 @@ pub async fn export_my_data(state: web::Data<AppState>, user: AuthUser) -> Resul
     first.extend_from_slice(b",\"connections\":[");
     let job = Export {
         db: state.db.clone(),
+        account_id,
+        tz,
         owners,
         stage: Stage::Connections { after: None, page: None },
         written: 0,
@@ -196,12 +214,7 @@ async fn step(mut job: Export) -> Result<Option<(Bytes, Export)>> {
                 .await?;
             let last = found.last().map(|gone| gone.id().to_owned());
             for gone in found {
-                if job.written > 0 {
-                    out.push(b',');
-                }
-                job.written += 1;
-                serde_json::to_writer(&mut out, &ExportedTombstone::from(gone))
-                    .map_err(Error::internal)?;
+                push(&mut out, &mut job.written, &ExportedTombstone::from(gone))?;
             }
             job.stage = match (last, kind) {
                 (Some(last), kind) => Stage::Tombstones { kind, after: Some(last) },
@@ -209,6 +222,50 @@ async fn step(mut job: Export) -> Result<Option<(Bytes, Export)>> {
                     Stage::Tombstones { kind: GoneKind::AccountDeleted, after: None }
                 }
                 (None, GoneKind::AccountDeleted) => {
+                    out.extend_from_slice(b"],\"follow_ups\":[");
+                    job.written = 0;
+                    Stage::FollowUps { after: None }
+                }
+            };
+        }
+        Stage::FollowUps { after } => {
+            let account_id = job.account_id.clone();
+            let found = job
+                .db
+                .read(move |conn| {
+                    my_data::follow_ups(conn, &account_id, after.as_deref(), FOLLOW_UP_PAGE)
+                })
+                .await?;
+            let last = found.last().map(|f| f.id.clone());
+            let now = crate::db::now();
+            for row in found {
+                let item = FollowUpResponse::new(FollowUpView::new(row, job.tz), now);
+                push(&mut out, &mut job.written, &item)?;
+            }
+            job.stage = match last {
+                Some(last) => Stage::FollowUps { after: Some(last) },
+                None => {
+                    out.extend_from_slice(b"],\"touches\":[");
+                    job.written = 0;
+                    Stage::Touches { after: None }
+                }
+            };
+        }
+        Stage::Touches { after } => {
+            let account_id = job.account_id.clone();
+            let found = job
+                .db
+                .read(move |conn| {
+                    my_data::touches(conn, &account_id, after.as_deref(), FOLLOW_UP_PAGE)
+                })
+                .await?;
+            let last = found.last().map(|t| t.id.clone());
+            for touch in found {
+                push(&mut out, &mut job.written, &TouchResponse::from(touch))?;
+            }
+            job.stage = match last {
+                Some(last) => Stage::Touches { after: Some(last) },
+                None => {
                     out.extend_from_slice(b"]}");
                     Stage::Done
                 }
@@ -217,6 +274,15 @@ async fn step(mut job: Export) -> Result<Option<(Bytes, Export)>> {
         Stage::Done => return Ok(None),
     }
     Ok(Some((Bytes::from(out), job)))
+}
+
+/// Writes one more item of the array being written.
+fn push(out: &mut Vec<u8>, written: &mut usize, item: &impl serde::Serialize) -> Result<()> {
+    if *written > 0 {
+        out.push(b',');
+    }
+    *written += 1;
+    serde_json::to_writer(out, item).map_err(Error::internal)
 }
 
 /// Writes a connection up to the opening of its `notes` array: `{…,"notes":[`.

@@ -26,11 +26,21 @@ pub struct StarterCounts {
     pub helpful: i64,
     /// Times it was marked not helpful.
     pub not_helpful: i64,
+    /// Connections that got a follow-up done that was made from it (`origin_starter_id`): which
+    /// prompts build relationships. Each connection counts once here, whatever the number of
+    /// its follow-ups.
+    pub followed_up: i64,
 }
 
-impl From<Counts> for StarterCounts {
-    fn from(c: Counts) -> Self {
-        Self { shown: c.shown, used: c.used, helpful: c.helpful, not_helpful: c.not_helpful }
+impl StarterCounts {
+    fn new(c: Counts, followed_up: i64) -> Self {
+        Self {
+            shown: c.shown,
+            used: c.used,
+            helpful: c.helpful,
+            not_helpful: c.not_helpful,
+            followed_up,
+        }
     }
 }
 
@@ -60,7 +70,7 @@ impl From<PromptStat> for PromptStatResponse {
             stage: p.stage.map(StageName::from),
             text: p.text,
             enabled: p.enabled,
-            counts: p.counts.into(),
+            counts: StarterCounts::new(p.counts, p.followed_up),
         }
     }
 }
@@ -76,14 +86,15 @@ pub struct TopicStatResponse {
 
 impl From<TopicStat> for TopicStatResponse {
     fn from(t: TopicStat) -> Self {
-        Self { slug: t.slug, name: t.name, counts: t.counts.into() }
+        Self { slug: t.slug, name: t.name, counts: StarterCounts::new(t.counts, t.followed_up) }
     }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PromptStatsResponse {
     /// Every prompt of the event's library (built-in and the organizers'), with the prompts
-    /// counted before they were removed: most helpful first, then most used, most shown.
+    /// counted before they were removed: most followed up first, then most helpful, most used, most
+    /// shown.
     pub prompts: Vec<PromptStatResponse>,
     /// Every topic, in the organizers' order, counting the starters about it.
     pub topics: Vec<TopicStatResponse>,
@@ -96,7 +107,7 @@ impl From<PromptStats> for PromptStatsResponse {
         Self {
             prompts: s.prompts.into_iter().map(PromptStatResponse::from).collect(),
             topics: s.topics.into_iter().map(TopicStatResponse::from).collect(),
-            without_topic: s.without_topic.into(),
+            without_topic: StarterCounts::new(s.without_topic, s.without_topic_followed_up),
         }
     }
 }
@@ -105,7 +116,8 @@ const UNAUTHORIZED: &str =
     "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).";
 
 /// Which prompts build relationships: per prompt and per topic, how often starters were shown,
-/// used, and marked helpful or not (organizers only). Totals only, never who was shown what.
+/// used, and marked helpful or not, and how many connections got a follow-up done that was made
+/// from them (organizers only). Totals only, never who was shown what.
 #[utoipa::path(
     tag = "starters",
     security(("bearer" = [])),

@@ -7,13 +7,16 @@ use hallway::db::schema::calendar_feeds;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::exports::met;
+use crate::exports::{attendee_id, met, seed_connections};
+use crate::follow_ups::{add, change, met_in_september_with_org, set_zone};
 use crate::helpers::{Backend, TestApp, TestResponse, spawn_app};
-use crate::parsers;
+use crate::{parsers, seed};
 
 both_backends!(
     my_feed_lists_my_promises_as_todos_that_a_real_parser_reads,
     a_rotated_revoked_guessed_or_malformed_token_answers_the_same_404,
+    each_follow_up_state_reads_in_the_feed_as_a_calendar_app_expects,
+    the_feed_holds_at_most_its_bound_the_open_ones_first,
 );
 
 /// The path of a feed URL (tests reach the server at its own address, not the public one).
@@ -148,4 +151,80 @@ async fn a_rotated_revoked_guessed_or_malformed_token_answers_the_same_404(backe
         assert_eq!(refusal.body, refusals[0].body, "every unknown token gets the same body");
     }
     assert_eq!(app.get("/v1/me/calendar-feed", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn each_follow_up_state_reads_in_the_feed_as_a_calendar_app_expects(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, _, bob) = met_in_september_with_org(&app).await;
+    set_zone(&app, &ada, "America/Los_Angeles").await;
+    let made = |note: &str, due: &str| json!({ "kind": "send", "note": note, "due_at": due });
+    add(&app, &ada, &event, &bob, made("Open on a day", "2027-03-01")).await;
+    add(&app, &ada, &event, &bob, made("Open at a time", "2027-03-03T16:30:00-08:00")).await;
+    let snoozed = add(&app, &ada, &event, &bob, made("Snoozed", "2027-03-02")).await;
+    let snooze = json!({ "snoozed_until": "2099-01-01" });
+    let id = |v: &serde_json::Value| v["follow_up_id"].as_str().unwrap().to_owned();
+    assert_eq!(change(&app, &ada, &id(&snoozed), snooze).await.status, StatusCode::OK);
+    let done_at = (chrono::Utc::now() - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ");
+    let done = add(&app, &ada, &event, &bob, made("Done lately", "2027-03-04")).await;
+    let complete = json!({ "state": "done", "completed_at": done_at.to_string() });
+    assert_eq!(change(&app, &ada, &id(&done), complete).await.status, StatusCode::OK);
+    let old = add(&app, &ada, &event, &bob, made("Done long ago", "2027-03-05")).await;
+    let complete = json!({ "state": "done", "completed_at": "2026-09-20T10:00:00Z" });
+    assert_eq!(change(&app, &ada, &id(&old), complete).await.status, StatusCode::OK);
+    let dismissed = add(&app, &ada, &event, &bob, made("Dismissed", "2027-03-06")).await;
+    let dismiss = json!({ "state": "dismissed" });
+    assert_eq!(change(&app, &ada, &id(&dismissed), dismiss).await.status, StatusCode::OK);
+    // A follow-up on a connection Ada then deletes.
+    let (_, carol) = met(&app, &org, &event, &ada, "Carol", false).await;
+    add(&app, &ada, &event, &carol, made("On a deleted connection", "2099-03-01")).await;
+    let path = format!("/v1/events/{event}/connections/{carol}");
+    app.send(Method::DELETE, &path, Some(&ada.access_token), None).await;
+
+    let made = new_feed(&app, &ada.access_token).await;
+    let feed = app.get(&path_of(made.body["url"].as_str().unwrap()), None).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    let parsed = parsers::icalendar(&feed.raw);
+    let todos = parsed["todos"].as_array().unwrap();
+    let find =
+        |note: &str| todos.iter().find(|t| t["DESCRIPTION"].as_str().unwrap().starts_with(note));
+    let summaries: Vec<&str> = todos.iter().map(|t| t["SUMMARY"].as_str().unwrap()).collect();
+    assert_eq!(todos.len(), 4, "{summaries:?}");
+    for absent in ["Done long ago", "Dismissed", "On a deleted connection"] {
+        assert!(find(absent).is_none(), "{absent} is not in the feed");
+    }
+    let on_a_day = find("Open on a day").unwrap();
+    assert_eq!(on_a_day["STATUS"], "NEEDS-ACTION");
+    assert_eq!(
+        on_a_day["DUE"],
+        json!({ "date": "2027-03-01" }),
+        "that day in Los Angeles, not the one before"
+    );
+    let at_a_time = find("Open at a time").unwrap();
+    assert_eq!(at_a_time["DUE"], json!({ "utc": "2027-03-04T00:30:00Z" }));
+    let snoozed = find("Snoozed").unwrap();
+    assert_eq!(
+        (&snoozed["STATUS"], &snoozed["DUE"]),
+        (&json!("NEEDS-ACTION"), &json!({ "date": "2027-03-02" }))
+    );
+    let done = find("Done lately").unwrap();
+    assert_eq!(done["STATUS"], "COMPLETED");
+    assert_eq!(done["COMPLETED"], done_at.to_string());
+    assert!(on_a_day.get("COMPLETED").is_none());
+}
+
+async fn the_feed_holds_at_most_its_bound_the_open_ones_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, event, ada, _) = app.event_with_two().await;
+    let owner = attendee_id(&app, &ada, &event).await;
+    // 3,200 follow-ups: 800 each open, snoozed, done today and dismissed; 2,400 would be in it.
+    let ids = seed_connections(&app, &event, &owner, 800);
+    seed::follow_ups(&app, &ada.account_id, &ids, 4);
+    let made = new_feed(&app, &ada.access_token).await;
+    let feed = app.get(&path_of(made.body["url"].as_str().unwrap()), None).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    let parsed = parsers::icalendar(&feed.raw);
+    let todos = parsed["todos"].as_array().unwrap();
+    assert_eq!(todos.len(), hallway::domain::calendar::MAX_ITEMS);
+    let open = todos.iter().filter(|t| t["STATUS"] == "NEEDS-ACTION").count();
+    assert_eq!(open, 1_600, "every open and snoozed one, then the done ones that fit");
 }

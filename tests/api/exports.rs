@@ -186,6 +186,11 @@ async fn the_csv_export_follows_rfc_4180_and_defuses_formulas(backend: Backend) 
     let promise = json!({ "follow_up": { "text": "@ send the deck", "due_at": "2027-09-20" } });
     let path = format!("/v1/events/{event}/connections/{formula}");
     assert_eq!(app.patch(&path, Some(&ada.access_token), &promise).await.status, StatusCode::OK);
+    // A follow-up without a note reads as what it is, never as a due date under an empty promise.
+    let check_in = json!({ "kind": "check_in", "due_at": "2027-10-01" });
+    let follow_ups = format!("/v1/events/{event}/connections/{plain}/follow-ups");
+    let made = app.post(&follow_ups, Some(&ada.access_token), &check_in).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
 
     let file = app.get("/v1/me/connections.csv", Some(&ada.access_token)).await;
     assert_eq!(file.status, StatusCode::OK);
@@ -208,6 +213,8 @@ async fn the_csv_export_follows_rfc_4180_and_defuses_formulas(backend: Backend) 
     assert_eq!(&row(&formula)[col("name")], "'=HYPERLINK(\"http://evil\")");
     assert_eq!(&row(&formula)[col("follow_up")], "'@ send the deck");
     assert_eq!(&row(&formula)[col("follow_up_due_at")], "2027-09-20");
+    assert_eq!(&row(&plain)[col("follow_up")], "check in");
+    assert_eq!(&row(&plain)[col("follow_up_due_at")], "2027-10-01");
     assert!(String::from_utf8_lossy(&file.raw).contains("\"Zoë, \"\"the\"\" Müller\""));
 
     let empty = app.sign_in("solo").await;

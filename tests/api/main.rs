@@ -32,6 +32,7 @@ mod request_errors;
 mod scans;
 mod security;
 mod sign_in_limits;
+mod starter_follow_ups;
 mod starters;
 mod sync;
 mod text;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::exports::{attendee_id, met, seed_connections};
+use crate::follow_ups::{add, change, met_in_september};
 use crate::helpers::{Backend, spawn_app};
 use crate::seed;
 
@@ -14,6 +15,7 @@ both_backends!(
     my_export_holds_my_account_events_badges_connections_notes_and_tombstones,
     an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order,
     exports_of_my_data_are_limited_per_hour,
+    my_export_holds_every_follow_up_with_its_completion_and_origin_my_touches_and_digest,
 );
 
 /// Every key anywhere in `value`.
@@ -122,11 +124,14 @@ async fn an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order(b
     for id in &ids[..450] {
         seed::notes(&app, id, 5);
     }
+    // Four follow-ups on each (20,000: open, done, snoozed, dismissed) and 500 touches.
+    seed::follow_ups(&app, &ada.account_id, &ids, 4);
     let started = Instant::now();
     let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
     let elapsed = started.elapsed();
     eprintln!(
-        "export of 5,000 connections and 2,250 notes ({backend:?}, debug build): {elapsed:?}"
+        "export of 5,000 connections, 2,250 notes, 20,000 follow-ups and 500 touches \
+         ({backend:?}, debug build): {elapsed:?}"
     );
     assert_eq!(export.status, StatusCode::OK);
     let connections = export.body["connections"].as_array().expect("valid JSON to the end");
@@ -142,6 +147,132 @@ async fn an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order(b
         assert_eq!(bodies, wanted, "connection {i}: its own notes, in order");
     }
     assert_eq!(export.body["connection_tombstones"], json!([]));
+    let follow_ups = export.body["follow_ups"].as_array().expect("follow-ups to the end");
+    assert_eq!(follow_ups.len(), 20_000, "every follow-up once");
+    let follow_up_ids: Vec<&str> =
+        follow_ups.iter().map(|f| f["follow_up_id"].as_str().unwrap()).collect();
+    assert!(follow_up_ids.windows(2).all(|w| w[0] < w[1]), "by id, none twice");
+    for state in ["open", "done", "snoozed", "dismissed"] {
+        let n = follow_ups.iter().filter(|f| f["state"] == state).count();
+        assert_eq!(n, 5_000, "{state}");
+    }
+    assert!(
+        follow_ups
+            .iter()
+            .filter(|f| f["state"] == "done")
+            .all(|f| f["completed_at"].is_string() && f["completion_note"] == "seeded completion")
+    );
+    let touches = export.body["touches"].as_array().expect("touches to the end");
+    assert_eq!(touches.len(), 500);
+    assert!(touches.iter().all(|t| t["note"] == "seeded touch"));
+}
+
+async fn my_export_holds_every_follow_up_with_its_completion_and_origin_my_touches_and_digest(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (event, ada, bob, with_bob) = met_in_september(&app).await;
+    let settings =
+        json!({ "time_zone": "America/Los_Angeles", "digest": "weekly", "digest_hour": 7 });
+    assert_eq!(
+        app.patch("/v1/me", Some(&ada.access_token), &settings).await.status,
+        StatusCode::OK
+    );
+    let sent = add(
+        &app,
+        &ada,
+        &event,
+        &with_bob,
+        json!({ "kind": "send", "note": "The article on rate limiting", "due_at": "2026-09-20" }),
+    )
+    .await;
+    let done = json!({ "state": "done", "completed_at": "2026-09-19T18:00:00Z", "completion_note": "sent with a note" });
+    assert_eq!(
+        change(&app, &ada, sent["follow_up_id"].as_str().unwrap(), done).await.status,
+        StatusCode::OK
+    );
+    let meet =
+        add(&app, &ada, &event, &with_bob, json!({ "kind": "meet", "due_at": "2026-10-01" })).await;
+    let dismissed =
+        change(&app, &ada, meet["follow_up_id"].as_str().unwrap(), json!({ "state": "dismissed" }))
+            .await;
+    assert_eq!(dismissed.status, StatusCode::OK);
+    let later =
+        add(&app, &ada, &event, &with_bob, json!({ "kind": "check_in", "due_at": "2026-10-02" }))
+            .await;
+    let snooze = json!({ "snoozed_until": "2099-01-01" });
+    assert_eq!(
+        change(&app, &ada, later["follow_up_id"].as_str().unwrap(), snooze).await.status,
+        StatusCode::OK
+    );
+    let open = add(
+        &app,
+        &ada,
+        &event,
+        &with_bob,
+        json!({ "kind": "introduce", "note": "to Carol", "due_at": "2099-02-01" }),
+    )
+    .await;
+    let touch = json!({ "note": "we had coffee", "happened_at": "2026-09-25" });
+    let touches = format!("/v1/events/{event}/connections/{with_bob}/touches");
+    assert_eq!(
+        app.post(&touches, Some(&ada.access_token), &touch).await.status,
+        StatusCode::CREATED
+    );
+
+    let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
+    assert_eq!(export.status, StatusCode::OK);
+    let doc = &export.body;
+    assert_eq!(doc["account"]["time_zone"], "America/Los_Angeles");
+    assert_eq!(doc["account"]["digest"], "weekly");
+    assert_eq!(doc["account"]["digest_hour"], 7);
+    let follow_ups = doc["follow_ups"].as_array().unwrap();
+    let by_id = |made: &Value| {
+        follow_ups.iter().find(|f| f["follow_up_id"] == made["follow_up_id"]).unwrap().clone()
+    };
+    assert_eq!(follow_ups.len(), 4, "every state: {follow_ups:#?}");
+    let sent = by_id(&sent);
+    assert_eq!(sent["state"], "done");
+    assert_eq!(sent["completed_at"], "2026-09-19T18:00:00Z");
+    assert_eq!(sent["completion_note"], "sent with a note");
+    assert_eq!(
+        (sent["due_on"].as_str(), sent["all_day"].as_bool()),
+        (Some("2026-09-20"), Some(true))
+    );
+    assert_eq!(
+        (sent["origin"].as_str(), sent["connection_id"].as_str()),
+        (Some("manual"), Some(with_bob.as_str()))
+    );
+    assert_eq!(by_id(&meet)["state"], "dismissed");
+    assert_eq!(by_id(&later)["state"], "snoozed");
+    assert_eq!(by_id(&later)["snoozed_until"], "2099-01-01T08:00:00Z", "midnight in Los Angeles");
+    assert_eq!(by_id(&open)["state"], "open");
+    assert_eq!(by_id(&open)["note"], "to Carol");
+    let touches = doc["touches"].as_array().unwrap();
+    assert_eq!(touches.len(), 1);
+    assert_eq!(
+        (touches[0]["note"].as_str(), touches[0]["happened_on"].as_str()),
+        (Some("we had coffee"), Some("2026-09-25"))
+    );
+    // The connection carries its cadence (none set) and the next open follow-up.
+    assert_eq!(doc["connections"][0]["cadence"], "none");
+    assert!(doc["connections"][0]["follow_up"]["follow_up_id"].is_string());
+
+    // Deleting the connection deletes my follow-ups and touches on it; none of it was Bob's.
+    let path = format!("/v1/events/{event}/connections/{with_bob}");
+    app.send(Method::DELETE, &path, Some(&ada.access_token), None).await;
+    let export = app.get("/v1/me/export", Some(&ada.access_token)).await;
+    assert_eq!(
+        (export.body["follow_ups"].clone(), export.body["touches"].clone()),
+        (json!([]), json!([]))
+    );
+    assert_eq!(export.body["connections"], json!([]));
+    let bobs = app.get("/v1/me/export", Some(&bob.access_token)).await;
+    assert_eq!(
+        (bobs.body["follow_ups"].clone(), bobs.body["touches"].clone()),
+        (json!([]), json!([]))
+    );
+    assert!(!String::from_utf8(bobs.raw).unwrap().contains("rate limiting"));
 }
 
 async fn exports_of_my_data_are_limited_per_hour(backend: Backend) {

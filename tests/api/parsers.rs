@@ -48,8 +48,9 @@ print(json.dumps(cards))
     run(SCRIPT, file).as_array().unwrap().clone()
 }
 
-/// Every `VTODO` of an iCalendar file: uid, summary, description, status, and due as
-/// `{"date": "YYYY-MM-DD"}` or `{"utc": "…"}`; and the calendar's own name.
+/// Every `VTODO` of an iCalendar file: uid, summary, description, status, due as
+/// `{"date": "YYYY-MM-DD"}` or `{"utc": "…"}`, and when completed (UTC); and the calendar's own
+/// name.
 pub fn icalendar(file: &[u8]) -> Value {
     const SCRIPT: &str = r#"
 import datetime, json, sys, icalendar
@@ -63,6 +64,9 @@ for todo in cal.walk("VTODO"):
             item["DUE"] = {"utc": due.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         else:
             item["DUE"] = {"date": due.isoformat()}
+    if "COMPLETED" in todo:
+        done = todo.decoded("COMPLETED")
+        item["COMPLETED"] = done.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     todos.append(item)
 print(json.dumps({"name": str(cal.get("X-WR-CALNAME")), "version": str(cal.get("VERSION")), "todos": todos}))
 "#;

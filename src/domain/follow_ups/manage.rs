@@ -12,6 +12,7 @@ use crate::db::connections::{self as connection_store, Connection};
 use crate::db::follow_ups::{self as store, FollowUp, FollowUpChanges, NewFollowUp};
 use crate::db::{self, DbConn};
 use crate::domain::attendees;
+use crate::domain::starters::{self, record::FeedbackChange};
 use crate::error::{Error, Result};
 use actix_web::http::StatusCode;
 
@@ -150,8 +151,25 @@ pub fn create(
             ),
         ));
     }
+    // From what I heard to a promise: the starter must be one I was shown about this person; it
+    // becomes the follow-up's origin, and counts as used.
+    let origin = match &draft.origin_starter_id {
+        Some(starter_id) => {
+            starters::record::origin(
+                conn,
+                event_id,
+                &connection.owner_id,
+                &connection.other_id,
+                starter_id,
+            )?;
+            let used = FeedbackChange { used: Some(true), helpful: None };
+            starters::record::feedback(conn, event_id, account_id, starter_id, used)?;
+            Origin::Starter
+        }
+        None => Origin::Manual,
+    };
     let now = db::now();
-    let what = What { kind: draft.kind, note: draft.note, due: draft.due, origin: Origin::Manual };
+    let what = What { kind: draft.kind, note: draft.note, due: draft.due, origin };
     let mut row = new_row(&connection, account_id, what, tz, now);
     row.origin_starter_id = draft.origin_starter_id;
     let id = row.id.clone();

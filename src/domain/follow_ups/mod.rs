@@ -70,9 +70,15 @@ names!(
     State { Open = "open", Done = "done", Snoozed = "snoozed", Dismissed = "dismissed" }
 );
 names!(
-    /// What made a follow-up: the person (`manual`, or at a scan), the post-event queue, or a
-    /// connection's cadence.
-    Origin { Manual = "manual", Scan = "scan", PostEvent = "post_event", Cadence = "cadence" }
+    /// What made a follow-up: the person (`manual`, at a scan, or from a conversation starter),
+    /// the post-event queue, or a connection's cadence.
+    Origin {
+        Manual = "manual",
+        Scan = "scan",
+        PostEvent = "post_event",
+        Cadence = "cadence",
+        Starter = "starter",
+    }
 );
 names!(
     /// How often a person gets a digest email.

@@ -1,5 +1,6 @@
 //! What organizers learn about prompts: per prompt and per topic, how often starters were shown
-//! (once per pair), used, and marked helpful or not. Never who was shown what.
+//! (once per pair), used, and marked helpful or not, and how many of the connections whose
+//! follow-ups came from them got one done. Never who was shown what.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,8 @@ pub struct PromptStat {
     /// Whether it is offered now.
     pub enabled: bool,
     pub counts: Counts,
+    /// Connections with a follow-up made from this prompt's starters and done.
+    pub followed_up: i64,
 }
 
 pub struct TopicStat {
@@ -28,15 +31,18 @@ pub struct TopicStat {
     /// `None` for a topic since deleted.
     pub name: Option<String>,
     pub counts: Counts,
+    /// Connections with a follow-up made from starters about this topic and done.
+    pub followed_up: i64,
 }
 
 pub struct PromptStats {
-    /// Most helpful first, then most used, most shown.
+    /// Most followed up first, then most helpful, most used, most shown.
     pub prompts: Vec<PromptStat>,
     /// In the organizers' order; deleted topics last.
     pub topics: Vec<TopicStat>,
     /// Starters about no topic (the general library, company and headline).
     pub without_topic: Counts,
+    pub without_topic_followed_up: i64,
 }
 
 fn add(to: &mut Counts, from: &Counts) {
@@ -61,6 +67,17 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
         add(by_prompt.entry(row.prompt_id).or_default(), &counts);
         add(by_topic.entry(row.topic_slug).or_default(), &counts);
     }
+    let mut prompt_done: HashMap<String, i64> =
+        store::followed_up(conn, event_id, false)?.into_iter().collect();
+    let mut topic_done: HashMap<String, i64> =
+        store::followed_up(conn, event_id, true)?.into_iter().collect();
+    // A prompt or topic known only by its follow-ups (its counters are kept, so this is rare).
+    for id in prompt_done.keys() {
+        by_prompt.entry(id.clone()).or_default();
+    }
+    for slug in topic_done.keys() {
+        by_topic.entry(slug.clone()).or_default();
+    }
     let mut prompts: Vec<PromptStat> = library::LIBRARY
         .iter()
         .map(|b| PromptStat {
@@ -71,6 +88,7 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
             text: Some(b.text.to_owned()),
             enabled: settings.offers(b.id),
             counts: by_prompt.remove(b.id).unwrap_or_default(),
+            followed_up: prompt_done.remove(b.id).unwrap_or_default(),
         })
         .collect();
     let all_topics = crate::db::topics::list(conn, event_id)?;
@@ -79,6 +97,7 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
             let id = organizer_prompt_id(&topic.slug, &p.text);
             prompts.push(PromptStat {
                 counts: by_prompt.remove(&id).unwrap_or_default(),
+                followed_up: prompt_done.remove(&id).unwrap_or_default(),
                 prompt_id: id,
                 source: Source::Organizer,
                 topic: Some(topic.slug.clone()),
@@ -91,6 +110,7 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
     let mut gone: Vec<(String, Counts)> = by_prompt.into_iter().collect();
     gone.sort_by(|a, b| a.0.cmp(&b.0));
     prompts.extend(gone.into_iter().map(|(prompt_id, counts)| PromptStat {
+        followed_up: prompt_done.remove(&prompt_id).unwrap_or_default(),
         source: if prompt_id.starts_with("topic-") { Source::Organizer } else { Source::Builtin },
         prompt_id,
         topic: None,
@@ -101,14 +121,16 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
     }));
     // A stable sort: equal prompts stay in library order.
     prompts.sort_by(|a, b| {
-        let key = |p: &PromptStat| (p.counts.helpful, p.counts.used, p.counts.shown);
+        let key = |p: &PromptStat| (p.followed_up, p.counts.helpful, p.counts.used, p.counts.shown);
         key(b).cmp(&key(a))
     });
     let without_topic = by_topic.remove("").unwrap_or_default();
+    let without_topic_followed_up = topic_done.remove("").unwrap_or_default();
     let mut topic_stats: Vec<TopicStat> = all_topics
         .into_iter()
         .map(|t| TopicStat {
             counts: by_topic.remove(&t.slug).unwrap_or_default(),
+            followed_up: topic_done.remove(&t.slug).unwrap_or_default(),
             slug: t.slug,
             name: Some(t.name),
         })
@@ -116,9 +138,10 @@ pub fn prompt_stats(conn: &mut DbConn, event_id: &str) -> Result<PromptStats> {
     let mut deleted: Vec<(String, Counts)> = by_topic.into_iter().collect();
     deleted.sort_by(|a, b| a.0.cmp(&b.0));
     topic_stats.extend(deleted.into_iter().map(|(slug, counts)| TopicStat {
+        followed_up: topic_done.remove(&slug).unwrap_or_default(),
         slug,
         name: None,
         counts,
     }));
-    Ok(PromptStats { prompts, topics: topic_stats, without_topic })
+    Ok(PromptStats { prompts, topics: topic_stats, without_topic, without_topic_followed_up })
 }

@@ -5,17 +5,20 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::super::accounts::DigestFrequency;
 use super::super::calendar::FeedStatusResponse;
 use super::super::connections::{ConnectionSummaryResponse, NoteResponse};
+use super::super::follow_ups::FollowUpResponse;
 use super::super::profiles::ProfileResponse;
+use super::super::touches::TouchResponse;
 use crate::domain::my_data::Head;
 use crate::error::{Error, Result};
 
 /// What `format` says, so that a reader can tell versions of this document apart.
 pub const FORMAT: &str = "hallway-export/1";
 
-/// Everything Hallway holds about me. `connections` and `connection_tombstones` come last in the
-/// document, after every field of the head.
+/// Everything Hallway holds about me. `connections`, `connection_tombstones`, `follow_ups` and
+/// `touches` come last in the document, in this order, after every field of the head.
 #[derive(Serialize, ToSchema)]
 pub struct MyDataExport {
     #[serde(flatten)]
@@ -25,8 +28,12 @@ pub struct MyDataExport {
     /// What I keep of connections that are gone: ones I deleted, then ones whose other person
     /// deleted their account. Nothing of the other person but their former attendee id.
     pub connection_tombstones: Vec<ExportedTombstone>,
-    // FOLLOW-UPS MERGE (issue 9 items 1-5): `follow_ups` and `touches` arrays go here (written
-    // by new stages in `http::my_data`), and `digest` settings into `ExportHead`.
+    /// All my follow-ups across my events, by id: every state (done ones with when and how,
+    /// dismissed ones too), what made them (`origin`, and the conversation starter when one
+    /// did). Dates as in the queue, in my time zone.
+    pub follow_ups: Vec<FollowUpResponse>,
+    /// Every touch I logged ("we had coffee"), by id.
+    pub touches: Vec<TouchResponse>,
 }
 
 /// The part of the export written first.
@@ -54,6 +61,14 @@ pub struct ExportedAccount {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// My IANA time zone: what "due today" means, when digests go out.
+    #[schema(example = "Europe/Berlin")]
+    pub time_zone: String,
+    /// My digest email of due follow-ups: `none`, `daily` or `weekly`.
+    #[schema(value_type = DigestFrequency)]
+    pub digest: String,
+    /// The hour (0 to 23, in `time_zone`) my digest is sent at.
+    pub digest_hour: i32,
 }
 
 /// What Hallway keeps of my sign-ins: sessions for 30 days, codes and wrong codes for a day.
@@ -176,6 +191,9 @@ impl From<Head> for ExportHead {
             created_at: utc(head.account.created_at),
             updated_at: utc(head.account.updated_at),
             last_sign_in_at: head.last_sign_in_at.map(utc),
+            time_zone: head.account.time_zone,
+            digest: head.account.digest,
+            digest_hour: head.account.digest_hour,
         };
         let sign_in = SignInHistory {
             sessions: head
