@@ -33,6 +33,8 @@ pub struct Membership {
     /// When the person first set what they share; until then only name, company and headline
     /// are shared, whatever the switches say (see `domain::attendees::Profile::shared`).
     pub sharing_confirmed_at: Option<NaiveDateTime>,
+    /// Whether others may introduce this person (see `domain::introductions`).
+    pub open_to_introductions: bool,
 }
 
 /// A membership with its account's email and display name.

@@ -379,3 +379,20 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Connectio
     }
     Ok(found)
 }
+
+/// Marks a connection as made by an introduction: who introduced, with the note to its owner.
+pub fn introduced(
+    conn: &mut DbConn,
+    id: &str,
+    introducer_id: &str,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::introduced_by.eq(Some(introducer_id)),
+            connections::introduction_note.eq(Some(note)),
+            connections::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
