@@ -18,6 +18,7 @@ mod exports;
 mod follow_up_jobs;
 mod follow_ups;
 mod imports;
+mod introductions;
 mod mail;
 mod mail_queue;
 mod my_data;
