@@ -67,6 +67,7 @@ pub struct ProfileChanges {
     pub phone: Option<Option<String>>,
     pub links: Option<String>,
     pub in_directory: Option<bool>,
+    pub open_to_introductions: Option<bool>,
     pub share_email: Option<bool>,
     pub share_phone: Option<bool>,
     pub share_company: Option<bool>,
@@ -100,6 +101,7 @@ impl ProfileChanges {
             && phone.is_none()
             && links.is_none()
             && in_directory.is_none()
+            && self.open_to_introductions.is_none()
             && self.sharing_confirmed_at.is_none()
             && [
                 self.share_email,

@@ -50,11 +50,7 @@ pub fn insert(conn: &mut DbConn, row: &Introduction, tokens: &[Token]) -> QueryR
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Introduction>> {
-    introductions::table
-        .find(id)
-        .select(Introduction::as_select())
-        .first(conn)
-        .optional()
+    introductions::table.find(id).select(Introduction::as_select()).first(conn).optional()
 }
 
 /// Every introduction ever made of this pair in the event (`a` < `b`).
@@ -85,11 +81,7 @@ pub fn made_since(
 }
 
 pub fn token(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Token>> {
-    introduction_tokens::table
-        .find(hash)
-        .select(Token::as_select())
-        .first(conn)
-        .optional()
+    introduction_tokens::table.find(hash).select(Token::as_select()).first(conn).optional()
 }
 
 /// Marks the side's tokens of the introduction used.
@@ -111,12 +103,7 @@ pub fn use_tokens(
 
 /// Records one side's answer, if that side has not answered and the introduction is pending.
 /// Gives back whether it was recorded (a concurrent answer of the same side loses).
-pub fn answer(
-    conn: &mut DbConn,
-    id: &str,
-    side_a: bool,
-    answer: &str,
-) -> QueryResult<bool> {
+pub fn answer(conn: &mut DbConn, id: &str, side_a: bool, answer: &str) -> QueryResult<bool> {
     let target = introductions::table
         .filter(introductions::id.eq(id))
         .filter(introductions::state.eq_any(["pending", "declined"]));
@@ -297,4 +284,115 @@ pub fn blocked_either_way(conn: &mut DbConn, member: &str) -> QueryResult<Vec<St
             .load::<String>(conn)?,
     );
     Ok(ids)
+}
+
+/// (membership id, topic slug, kind) of every choice in the event of one of these topics.
+pub fn choosers_of(
+    conn: &mut DbConn,
+    event_id: &str,
+    slugs: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    use super::schema::{membership_topics, topics};
+    membership_topics::table
+        .inner_join(topics::table)
+        .filter(membership_topics::event_id.eq(event_id))
+        .filter(topics::event_id.eq(event_id))
+        .filter(topics::slug.eq_any(slugs))
+        .select((membership_topics::membership_id, topics::slug, membership_topics::kind))
+        .load(conn)
+}
+
+/// The people the member took off their people-to-meet list.
+pub fn dismissed_by(conn: &mut DbConn, member: &str) -> QueryResult<Vec<String>> {
+    use super::schema::people_dismissals as d;
+    d::table.filter(d::membership_id.eq(member)).select(d::dismissed_id).load(conn)
+}
+
+pub fn dismiss(
+    conn: &mut DbConn,
+    event_id: &str,
+    member: &str,
+    dismissed: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::schema::people_dismissals as d;
+    let found: i64 = d::table
+        .filter(d::membership_id.eq(member).and(d::dismissed_id.eq(dismissed)))
+        .count()
+        .get_result(conn)?;
+    if found > 0 {
+        return Ok(());
+    }
+    diesel::insert_into(d::table)
+        .values((
+            d::membership_id.eq(member),
+            d::dismissed_id.eq(dismissed),
+            d::event_id.eq(event_id),
+            d::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The live connections among `people` (owner, other), both in the set.
+pub fn connected_among(
+    conn: &mut DbConn,
+    event_id: &str,
+    people: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    use super::schema::connections as c;
+    let mut found = Vec::new();
+    for chunk in people.chunks(super::BATCH_ROWS) {
+        found.extend(
+            c::table
+                .filter(c::event_id.eq(event_id))
+                .filter(c::owner_id.eq_any(chunk))
+                .filter(c::other_id.eq_any(people))
+                .filter(c::deleted_at.is_null())
+                .select((c::owner_id, c::other_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The pairs (a, b) among `people` that were introduced and not expired (pending, accepted or
+/// declined): never suggested again.
+pub fn introduced_among(
+    conn: &mut DbConn,
+    event_id: &str,
+    people: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for chunk in people.chunks(super::BATCH_ROWS) {
+        found.extend(
+            introductions::table
+                .filter(introductions::event_id.eq(event_id))
+                .filter(introductions::side_a.eq_any(chunk))
+                .filter(introductions::state.ne("expired"))
+                .select((introductions::side_a, introductions::side_b))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Every block among the event's members that involves one of `people`: (blocker, blocked).
+pub fn blocks_of(conn: &mut DbConn, people: &[String]) -> QueryResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for chunk in people.chunks(super::BATCH_ROWS) {
+        found.extend(
+            blocks::table
+                .filter(blocks::blocker_id.eq_any(chunk))
+                .select((blocks::blocker_id, blocks::blocked_id))
+                .load::<(String, String)>(conn)?,
+        );
+        found.extend(
+            blocks::table
+                .filter(blocks::blocked_id.eq_any(chunk))
+                .select((blocks::blocker_id, blocks::blocked_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
 }

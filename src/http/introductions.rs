@@ -324,9 +324,7 @@ pub async fn unblock(
     let (event_id, attendee_id) = path.into_inner();
     state
         .db
-        .write(move |conn| {
-            introductions::unblock(conn, &event_id, &user.account_id, &attendee_id)
-        })
+        .write(move |conn| introductions::unblock(conn, &event_id, &user.account_id, &attendee_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

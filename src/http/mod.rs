@@ -21,6 +21,7 @@ mod introductions;
 mod my_data;
 mod ops;
 mod pagination;
+mod people;
 mod profiles;
 mod promises;
 mod prompts;
@@ -173,7 +174,11 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(introductions::block)
             .service(introductions::unblock)
             .service(introduction_links::open_link)
-            .service(introduction_links::answer_link),
+            .service(introduction_links::answer_link)
+            .service(people::people_to_meet)
+            .service(people::dismiss)
+            .service(people::suggestions)
+            .service(people::network),
     );
 }
 

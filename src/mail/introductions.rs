@@ -30,7 +30,8 @@ fn details(other: &Visible) -> String {
         }
     }
     if !other.can_talk_about.is_empty() {
-        lines.push(format!("  Can talk about: {}", one_line(&other.can_talk_about.join(", "), 300)));
+        lines
+            .push(format!("  Can talk about: {}", one_line(&other.can_talk_about.join(", "), 300)));
     }
     if !other.want_to_learn.is_empty() {
         lines.push(format!("  Wants to learn: {}", one_line(&other.want_to_learn.join(", "), 300)));

@@ -32,7 +32,10 @@ async fn hub_with_two(app: &TestApp) -> (Session, Session, Session, String, Stri
     let mine = app.connections(&hub, &event).await;
     let id_of = |session: &Session| {
         mine.iter()
-            .find(|c| c["other"]["email"] == session.email.as_str() || c["other"]["attendee_id"].is_string())
+            .find(|c| {
+                c["other"]["email"] == session.email.as_str()
+                    || c["other"]["attendee_id"].is_string()
+            })
             .map(|_| ())
     };
     let _ = id_of;
@@ -46,7 +49,13 @@ async fn attendee_id(app: &TestApp, person: &Session, event: &str) -> String {
     me.body["attendee_id"].as_str().unwrap().to_owned()
 }
 
-async fn introduce(app: &TestApp, hub: &Session, event: &str, x: &str, y: &str) -> crate::helpers::TestResponse {
+async fn introduce(
+    app: &TestApp,
+    hub: &Session,
+    event: &str,
+    x: &str,
+    y: &str,
+) -> crate::helpers::TestResponse {
     app.post(
         &format!("/v1/events/{event}/introductions"),
         Some(&hub.access_token),
@@ -180,7 +189,11 @@ async fn a_decline_is_never_shown_to_the_other_side_and_the_introducer_sees_not_
     // Ben can still answer, and hears nothing more; the pair is never introducible again.
     let id = bens.body["items"][0]["introduction_id"].as_str().unwrap().to_owned();
     let answered = app
-        .post(&format!("/v1/introductions/{id}/responses"), Some(&ben.access_token), &json!({ "choice": "accept" }))
+        .post(
+            &format!("/v1/introductions/{id}/responses"),
+            Some(&ben.access_token),
+            &json!({ "choice": "accept" }),
+        )
         .await;
     assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
     assert_eq!(answered.body["outcome"], "waiting");
@@ -308,5 +321,8 @@ async fn answering_twice_or_someone_elses_introduction_is_refused(backend: Backe
         assert_eq!(refused.problem_code(), "introduction_not_found");
     }
     let bad: Value = json!({ "choice": "maybe" });
-    assert_eq!(app.post(&path, Some(&ana.access_token), &bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post(&path, Some(&ana.access_token), &bad).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }

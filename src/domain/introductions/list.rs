@@ -50,11 +50,10 @@ pub fn page(
         .collect();
     ids.sort();
     ids.dedup();
-    let people: HashMap<String, Visible> =
-        super::profiles(conn, &ids)?
-            .into_iter()
-            .map(|p| (p.member.id.clone(), p.visible()))
-            .collect();
+    let people: HashMap<String, Visible> = super::profiles(conn, &ids)?
+        .into_iter()
+        .map(|p| (p.member.id.clone(), p.visible()))
+        .collect();
     let now = db::now();
     Ok(rows.into_iter().filter_map(|row| view(row, account_id, &people, now)).collect())
 }

@@ -7,6 +7,7 @@
 
 pub mod links;
 pub mod list;
+pub mod people;
 
 use std::collections::HashMap;
 
@@ -309,7 +310,9 @@ pub fn respond(
 /// by the other side leaves it answerable, so that nobody learns of it.
 fn answerable(intro: &Introduction, side: &str, now: NaiveDateTime) -> bool {
     let mine = if side == intro.side_a { &intro.answer_a } else { &intro.answer_b };
-    mine.is_none() && (intro.state == "pending" || intro.state == DECLINED) && intro.expires_at > now
+    mine.is_none()
+        && (intro.state == "pending" || intro.state == DECLINED)
+        && intro.expires_at > now
 }
 
 /// Records `side`'s answer; on the second acceptance connects the pair.
@@ -386,8 +389,7 @@ fn connect(
     connection_store::insert_missing(conn, &rows)?;
     let sides = connection_store::between(conn, event_id, a, std::slice::from_ref(b))?;
     let people = profiles(conn, &[a.clone(), b.clone(), intro.introducer_id.clone()])?;
-    let by_id: HashMap<&str, &Profile> =
-        people.iter().map(|p| (p.member.id.as_str(), p)).collect();
+    let by_id: HashMap<&str, &Profile> = people.iter().map(|p| (p.member.id.as_str(), p)).collect();
     let name = |id: &str| by_id.get(id).map(|p| p.name()).unwrap_or_default();
     let introducer = name(&intro.introducer_id);
     for side in &sides {
@@ -419,17 +421,12 @@ fn connect(
             continue;
         };
         let visible: Visible = (*other).clone().visible();
-        let message =
-            mail::introductions::connected(&to.email, &visible, &introducer, public_url);
+        let message = mail::introductions::connected(&to.email, &visible, &introducer, public_url);
         mail::queue(conn, &message, origin)?;
     }
     if let Some(introducer) = by_id.get(intro.introducer_id.as_str()) {
-        let message = mail::introductions::accepted(
-            &introducer.email,
-            &name(a),
-            &name(b),
-            public_url,
-        );
+        let message =
+            mail::introductions::accepted(&introducer.email, &name(a), &name(b), public_url);
         mail::queue(conn, &message, origin)?;
     }
     Ok(())
