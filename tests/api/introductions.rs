@@ -20,7 +20,7 @@ both_backends!(
 
 /// An event where `hub` is connected with `ana` and `ben`: (hub, ana, ben, event id, attendee ids
 /// of ana and ben).
-async fn hub_with_two(app: &TestApp) -> (Session, Session, Session, String, String, String) {
+pub async fn hub_with_two(app: &TestApp) -> (Session, Session, Session, String, String, String) {
     let (org, event, ana, ben) = app.event_with_two().await;
     let hub = app.sign_in("hub").await;
     app.join(&org, &hub, &event).await;
@@ -44,12 +44,12 @@ async fn hub_with_two(app: &TestApp) -> (Session, Session, Session, String, Stri
     (hub, ana, ben, event, ana_id, ben_id)
 }
 
-async fn attendee_id(app: &TestApp, person: &Session, event: &str) -> String {
+pub async fn attendee_id(app: &TestApp, person: &Session, event: &str) -> String {
     let me = app.get(&format!("/v1/events/{event}/me"), Some(&person.access_token)).await;
     me.body["attendee_id"].as_str().unwrap().to_owned()
 }
 
-async fn introduce(
+pub async fn introduce(
     app: &TestApp,
     hub: &Session,
     event: &str,
@@ -202,13 +202,25 @@ async fn a_decline_is_never_shown_to_the_other_side_and_the_introducer_sees_not_
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.problem_code(), "cannot_introduce");
 
-    // After 14 days the worker expires it: Ben sees it expired.
-    hallway::worker::jobs::expire_introductions(
-        &app.db,
-        chrono::Utc::now() + chrono::Duration::days(15),
-    )
-    .await
-    .unwrap();
+    // Fourteen days on, the worker expires what is still pending; a new pair's introduction
+    // expires, and its links stop working.
+    let (org, event2, x, y) = app.event_with_two().await;
+    app.join(&org, &hub, &event2).await;
+    for person in [&x, &y] {
+        let code = app.badge_code(person, &event2).await;
+        app.scan(&hub, &event2, &code).await;
+    }
+    let (x_id, y_id) = (attendee_id(&app, &x, &event2).await, attendee_id(&app, &y, &event2).await);
+    assert_eq!(introduce(&app, &hub, &event2, &x_id, &y_id).await.status, StatusCode::CREATED);
+    let to_x = app.nth_mail(&x.email, 2).await;
+    let soon = chrono::Utc::now() + chrono::Duration::days(13);
+    assert_eq!(hallway::worker::jobs::expire_introductions(&app.db, soon).await.unwrap(), 0);
+    let later = chrono::Utc::now() + chrono::Duration::days(15);
+    assert_eq!(hallway::worker::jobs::expire_introductions(&app.db, later).await.unwrap(), 1);
+    let expired = app.get(&path_of(&app, &link(&to_x, "Accept:")), None).await;
+    assert_eq!(expired.status, StatusCode::NOT_FOUND);
+    let xs = app.get("/v1/me/introductions", Some(&x.access_token)).await;
+    assert_eq!(xs.body["items"][0]["status"], "expired");
 }
 
 async fn introducing_someone_to_themselves_or_to_a_non_connection_is_refused(backend: Backend) {

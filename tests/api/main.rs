@@ -23,6 +23,7 @@ mod mail;
 mod mail_queue;
 mod my_data;
 mod operations;
+mod people;
 mod pool;
 mod privacy;
 mod profiles;
