@@ -169,7 +169,7 @@ pub async fn create_introduction(
         second: second.attendee_id,
         note_to_second,
     };
-    let quotas = state.config.quotas.clone();
+    let quotas = state.config.quotas;
     let url = state.config.public_url.clone();
     let made = state
         .db

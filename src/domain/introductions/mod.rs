@@ -129,8 +129,12 @@ pub fn introduce(
             "You can introduce only people you are connected with in this event.",
         ));
     }
-    let together =
-        connection_store::between(conn, event_id, &request.first, &[request.second.clone()])?;
+    let together = connection_store::between(
+        conn,
+        event_id,
+        &request.first,
+        std::slice::from_ref(&request.second),
+    )?;
     if together.iter().any(|c| c.deleted_at.is_none()) {
         return Err(Error::conflict("already_connected", "These two are connected already."));
     }
