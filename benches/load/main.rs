@@ -1,7 +1,7 @@
 //! Hallway's load benchmarks, run against a release build of the server in its own process:
 //!
 //!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
-//!     cargo bench --bench load -- import     # one scenario (import, exchange, starters, followups) and/or backend
+//!     cargo bench --bench load -- import     # one scenario (import, exchange, starters, people, followups) and/or backend
 //!
 //! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
 //! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -21,6 +21,7 @@ pub const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
 mod exchange;
 mod followups;
 mod import;
+mod people;
 mod starters;
 
 pub struct Server {
@@ -220,6 +221,9 @@ fn main() {
         }
         if wanted("starters") {
             results.extend(report(system.block_on(starters::run(backend))));
+        }
+        if wanted("people") {
+            results.extend(report(system.block_on(people::run(backend))));
         }
         if wanted("followups") {
             results.extend(report(system.block_on(followups::run(backend))));
