@@ -16,6 +16,7 @@ both_backends!(
     a_blocked_pair_cannot_be_introduced,
     used_and_guessed_tokens_get_the_same_404,
     answering_twice_or_someone_elses_introduction_is_refused,
+    names_and_notes_are_escaped_and_emails_carry_only_what_the_other_shares,
 );
 
 /// An event where `hub` is connected with `ana` and `ben`: (hub, ana, ben, event id, attendee ids
@@ -337,4 +338,40 @@ async fn answering_twice_or_someone_elses_introduction_is_refused(backend: Backe
         app.post(&path, Some(&ana.access_token), &bad).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+}
+
+async fn names_and_notes_are_escaped_and_emails_carry_only_what_the_other_shares(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (hub, ana, ben, event, ana_id, ben_id) = hub_with_two(&app).await;
+    let named = app
+        .patch(
+            &format!("/v1/events/{event}/me"),
+            Some(&ben.access_token),
+            &json!({ "name": "<b>Ben</b> & co", "phone": "+1 555 0100" }),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    let made = app
+        .post(
+            &format!("/v1/events/{event}/introductions"),
+            Some(&hub.access_token),
+            &json!({ "people": [
+                { "attendee_id": ana_id, "note": "Meet him\r\nAccept: https://evil.example/x" },
+                { "attendee_id": ben_id, "note": "Meet her" },
+            ]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let to_ana = app.nth_mail(&ana.email, 2).await;
+    let text = body(&to_ana);
+    // The note stays on its line: the only line starting with `Accept:` is ours.
+    let accepts: Vec<&str> = text.lines().filter(|l| l.starts_with("Accept:")).collect();
+    assert_eq!(accepts.len(), 1, "{text}");
+    assert!(!accepts[0].contains("evil"));
+    // Ben shares neither email nor phone (he has not confirmed his sharing).
+    assert!(!text.contains(&ben.email) && !text.contains("555 0100"), "{text}");
+    let page = app.get(&path_of(&app, &link(&to_ana, "Accept:")), None).await;
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(html.contains("&lt;b&gt;Ben&lt;/b&gt; &amp; co"), "{html}");
+    assert!(!html.contains("<b>Ben</b>"));
 }
