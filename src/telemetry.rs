@@ -52,11 +52,19 @@ impl RootSpanBuilder for PeerSpan {
 
 /// Where the calendar feed is served: the rest of the path is the feed's secret token.
 const CALENDAR_FEED_PATH: &str = "/v1/calendar/";
+/// Where an introduction's emailed link opens: the rest of the path is a single-purpose token.
+const INTRODUCTION_LINK_PATH: &str = "/v1/introduction-links/";
 
 /// The request target as logged: a calendar feed's token is a credential in the path (calendar
 /// apps can send nothing else), so it never reaches the log.
 fn logged_target(target: &str) -> &str {
-    if target.starts_with(CALENDAR_FEED_PATH) { "/v1/calendar/[redacted]" } else { target }
+    if target.starts_with(CALENDAR_FEED_PATH) {
+        "/v1/calendar/[redacted]"
+    } else if target.starts_with(INTRODUCTION_LINK_PATH) {
+        "/v1/introduction-links/[redacted]"
+    } else {
+        target
+    }
 }
 
 /// Installs the global subscriber; later calls (tests start many apps) are no-ops.

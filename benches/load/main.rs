@@ -1,7 +1,7 @@
 //! Hallway's load benchmarks, run against a release build of the server in its own process:
 //!
 //!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
-//!     cargo bench --bench load -- import     # one scenario (import, exchange, starters, followups) and/or backend
+//!     cargo bench --bench load -- import     # one scenario (import, exchange, starters, people, followups) and/or backend
 //!
 //! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
 //! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -22,6 +22,7 @@ mod ceilings;
 mod exchange;
 mod followups;
 mod import;
+mod people;
 mod starters;
 
 pub struct Server {
@@ -221,6 +222,9 @@ fn main() {
         }
         if wanted("starters") {
             results.extend(report(system.block_on(starters::run(backend))));
+        }
+        if wanted("people") {
+            results.extend(report(system.block_on(people::run(backend))));
         }
         if wanted("followups") {
             results.extend(report(system.block_on(followups::run(backend))));

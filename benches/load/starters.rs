@@ -21,16 +21,11 @@ const IMPORT_ROWS: usize = 10_000;
 const PAIRS: usize = 2_000;
 const CLIENTS: usize = 4;
 
-pub async fn run(backend: &str) -> Vec<(String, String)> {
-    // 20,000 invitations: more than a day's default mail budget of one event.
-    let server = Server::start_with(
-        backend,
-        &[
-            ("HALLWAY_MAIL_PER_EVENT_PER_DAY", "100000"),
-            ("HALLWAY_MAIL_PER_ACCOUNT_PER_DAY", "100000"),
-        ],
-    );
-    let org = sign_in(&server, "organizer@example.org").await;
+/// An event of [`ATTENDEES`] attendees, all in the directory, with [`TOPICS`] topics (three they
+/// can talk about and two they want to learn each): its id and the attendees' (membership id,
+/// account id), in membership id order.
+pub async fn topic_event(server: &Server) -> (String, Vec<(String, String)>) {
+    let org = sign_in(server, "organizer@example.org").await;
     let (status, event) = org
         .json(
             awc::http::Method::POST,
@@ -113,6 +108,19 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
             .unwrap()
     };
     assert_eq!(people.len(), ATTENDEES);
+    (event_id, people)
+}
+
+pub async fn run(backend: &str) -> Vec<(String, String)> {
+    // 20,000 invitations: more than a day's default mail budget of one event.
+    let server = Server::start_with(
+        backend,
+        &[
+            ("HALLWAY_MAIL_PER_EVENT_PER_DAY", "100000"),
+            ("HALLWAY_MAIL_PER_ACCOUNT_PER_DAY", "100000"),
+        ],
+    );
+    let (event_id, people) = topic_event(&server).await;
     // Pair k: viewer k asks about someone far from them in the list.
     let pairs: Rc<Vec<(String, String)>> = Rc::new(
         (0..PAIRS)

@@ -33,6 +33,8 @@ pub struct Membership {
     /// When the person first set what they share; until then only name, company and headline
     /// are shared, whatever the switches say (see `domain::attendees::Profile::shared`).
     pub sharing_confirmed_at: Option<NaiveDateTime>,
+    /// Whether others may introduce this person (see `domain::introductions`).
+    pub open_to_introductions: bool,
 }
 
 /// A membership with its account's email and display name.
@@ -65,6 +67,7 @@ pub struct ProfileChanges {
     pub phone: Option<Option<String>>,
     pub links: Option<String>,
     pub in_directory: Option<bool>,
+    pub open_to_introductions: Option<bool>,
     pub share_email: Option<bool>,
     pub share_phone: Option<bool>,
     pub share_company: Option<bool>,
@@ -98,6 +101,7 @@ impl ProfileChanges {
             && phone.is_none()
             && links.is_none()
             && in_directory.is_none()
+            && self.open_to_introductions.is_none()
             && self.sharing_confirmed_at.is_none()
             && [
                 self.share_email,

@@ -379,3 +379,62 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Connectio
     }
     Ok(found)
 }
+
+/// Marks a connection as made by an introduction: who introduced, with the note to its owner.
+pub fn introduced(
+    conn: &mut DbConn,
+    id: &str,
+    introducer_id: &str,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::introduced_by.eq(Some(introducer_id)),
+            connections::introduction_note.eq(Some(note)),
+            connections::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// The other people of the owner's live connections in the event.
+pub fn mine_in_event(
+    conn: &mut DbConn,
+    event_id: &str,
+    owner_id: &str,
+) -> QueryResult<Vec<String>> {
+    connections::table
+        .filter(connections::event_id.eq(event_id))
+        .filter(connections::owner_id.eq(owner_id))
+        .filter(connections::deleted_at.is_null())
+        .select(connections::other_id)
+        .load(conn)
+}
+
+/// Across the account's events: live connections, follow-ups completed by the end of their due
+/// day (or instant), and connections with a cadence.
+pub fn network_counts(conn: &mut DbConn, account_id: &str) -> QueryResult<(i64, i64, i64)> {
+    let mine =
+        memberships::table.filter(memberships::account_id.eq(account_id)).select(memberships::id);
+    let live: i64 = connections::table
+        .filter(connections::owner_id.eq_any(mine))
+        .filter(connections::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let cadences: i64 = connections::table
+        .filter(connections::owner_id.eq_any(mine))
+        .filter(connections::deleted_at.is_null())
+        .filter(connections::cadence.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let done: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = follow_ups::table
+        .filter(follow_ups::account_id.eq(account_id))
+        .filter(follow_ups::state.eq("done"))
+        .select((follow_ups::queue_at, follow_ups::completed_at))
+        .load(conn)?;
+    let on_time = done
+        .iter()
+        .filter(|(due, at)| at.is_some_and(|at| at < *due + chrono::Duration::days(1)))
+        .count();
+    Ok((live, i64::try_from(on_time).unwrap_or(i64::MAX), cadences))
+}

@@ -17,6 +17,7 @@ pub mod digests;
 pub mod events;
 pub mod exports;
 pub mod follow_ups;
+pub mod introductions;
 pub mod outbox;
 pub mod post_event;
 pub mod scans;

@@ -81,6 +81,7 @@ diesel::table! {
         share_links -> Bool,
         invited_at -> Nullable<Timestamp>,
         sharing_confirmed_at -> Nullable<Timestamp>,
+        open_to_introductions -> Bool,
     }
 }
 
@@ -182,6 +183,8 @@ diesel::table! {
         cadence -> Nullable<Text>,
         cadence_days -> Nullable<Integer>,
         last_touched_at -> Nullable<Timestamp>,
+        introduced_by -> Nullable<Text>,
+        introduction_note -> Nullable<Text>,
     }
 }
 
@@ -319,6 +322,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    introductions (id) {
+        id -> Text,
+        event_id -> Text,
+        introducer_id -> Text,
+        introducer_account_id -> Text,
+        side_a -> Text,
+        side_a_account_id -> Text,
+        side_b -> Text,
+        side_b_account_id -> Text,
+        note_a -> Text,
+        note_b -> Text,
+        answer_a -> Nullable<Text>,
+        answer_b -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    introduction_tokens (token_hash) {
+        token_hash -> Text,
+        introduction_id -> Text,
+        membership_id -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> Text,
+        blocked_id -> Text,
+        event_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    people_dismissals (membership_id, dismissed_id) {
+        membership_id -> Text,
+        dismissed_id -> Text,
+        event_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> events (event_id));
@@ -355,4 +407,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     starter_shows,
     prompt_counts,
     starter_settings,
+    introductions,
+    introduction_tokens,
+    blocks,
+    people_dismissals,
 );

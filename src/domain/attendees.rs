@@ -538,6 +538,10 @@ pub struct Stats {
     pub people_connected: i64,
     /// The topics most often shared by both people of a connected pair, most first (up to 10).
     pub top_topics_among_connections: Vec<TopicPairs>,
+    /// Introductions made in the event.
+    pub introductions_made: i64,
+    /// Of those, accepted by both people.
+    pub introductions_accepted: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -575,6 +579,8 @@ pub fn stats(conn: &mut DbConn, event_id: &str) -> Result<Stats> {
             name: t.name,
         })
         .collect();
+    let (introductions_made, introductions_accepted) =
+        db::introductions::counts_of_event(conn, event_id)?;
     Ok(Stats {
         attendees: rows.iter().filter(|r| r.role == Role::Attendee.as_str()).count(),
         organizers: rows.iter().filter(|r| r.role == Role::Organizer.as_str()).count(),
@@ -592,5 +598,7 @@ pub fn stats(conn: &mut DbConn, event_id: &str) -> Result<Stats> {
         connections: pairs.len(),
         people_connected: db::connections::count_connected_people(conn, event_id)?,
         top_topics_among_connections: top_topics(conn, event_id, &pairs)?,
+        introductions_made,
+        introductions_accepted,
     })
 }

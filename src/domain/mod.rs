@@ -22,6 +22,7 @@ pub mod exchange;
 pub mod follow_ups;
 pub mod ical;
 pub mod import;
+pub mod introductions;
 pub mod my_data;
 pub mod quotas;
 pub mod starters;

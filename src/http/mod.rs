@@ -16,9 +16,12 @@ mod exports;
 mod extractors;
 mod follow_ups;
 mod guard;
+mod introduction_links;
+mod introductions;
 mod my_data;
 mod ops;
 mod pagination;
+mod people;
 mod profiles;
 mod promises;
 mod prompts;
@@ -73,6 +76,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
         (name = "calendar", description = "A secret calendar-feed URL of my follow-ups, for calendar apps; rotated or revoked at will."),
         (name = "starters", description = "Conversation starters: open questions about the other person, ranked listening first; feedback; organizers' prompt statistics and settings."),
         (name = "follow-ups", description = "Promises and reminders on connections, the queue across events, touches and cadences."),
+        (name = "introductions", description = "Introductions with double opt-in: two of my connections, a note to each, answered from emailed links or in the app; blocks."),
         (name = "operations", description = "Liveness and readiness probes."),
     )
 )]
@@ -163,7 +167,18 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(follow_ups::patch_follow_up)
             .service(touches::add_touch)
             .service(touches::list_touches)
-            .service(queue::get_queue),
+            .service(queue::get_queue)
+            .service(introductions::create_introduction)
+            .service(introductions::my_introductions)
+            .service(introductions::respond)
+            .service(introductions::block)
+            .service(introductions::unblock)
+            .service(introduction_links::open_link)
+            .service(introduction_links::answer_link)
+            .service(people::people_to_meet)
+            .service(people::dismiss)
+            .service(people::suggestions)
+            .service(people::network),
     );
 }
 

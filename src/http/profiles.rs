@@ -52,6 +52,9 @@ pub struct ProfileResponse {
     pub sharing_confirmed: bool,
     /// Whether this person appears in the event's directory.
     pub in_directory: bool,
+    /// Whether others may introduce this person to their connections (default true). People to
+    /// meet lists only people in the directory (`in_directory`).
+    pub open_to_introductions: bool,
     /// When the organizers invited this person by email, if they did.
     pub invited_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -86,6 +89,7 @@ impl From<Profile> for ProfileResponse {
             },
             sharing_confirmed: m.sharing_confirmed_at.is_some(),
             in_directory: m.in_directory,
+            open_to_introductions: m.open_to_introductions,
             invited_at: m.invited_at.map(|t| t.and_utc()),
             created_at: m.created_at.and_utc(),
             updated_at: m.updated_at.and_utc(),
@@ -137,6 +141,8 @@ pub struct PatchProfileRequest {
     pub want_to_learn: Option<Vec<String>>,
     pub sharing: Option<SharingPatch>,
     pub in_directory: Option<bool>,
+    /// Whether others may introduce me to their connections.
+    pub open_to_introductions: Option<bool>,
 }
 
 fn text_change(
@@ -169,6 +175,7 @@ fn parse_patch(request: PatchProfileRequest) -> Result<ProfilePatch> {
         phone,
         links: request.links.map(|links| parse_links(links, &mut errors)),
         in_directory: request.in_directory,
+        open_to_introductions: request.open_to_introductions,
         share_email: sharing.email,
         share_phone: sharing.phone,
         share_company: sharing.company,

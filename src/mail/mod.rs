@@ -1,6 +1,7 @@
 //! Email: queued in the outbox inside the transaction that causes it, then delivered by the worker
 //! through lettre, over SMTP in production or as `.eml` files in development.
 
+pub mod introductions;
 pub mod templates;
 
 use lettre::message::{Mailbox, header::ContentType};

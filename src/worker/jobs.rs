@@ -62,3 +62,24 @@ pub async fn send_digests(db: &Db, public_url: &str, now: DateTime<Utc>) -> Resu
     }
     Ok(queued)
 }
+
+/// Introductions expired per transaction.
+const EXPIRED_PER_ROUND: i64 = 500;
+
+/// Expires every introduction still unanswered 14 days after it
+/// was made, as of `now`; gives back how many. Their links stop working.
+pub async fn expire_introductions(db: &Db, now: DateTime<Utc>) -> Result<usize> {
+    let now = now.naive_utc().trunc_subsecs(6);
+    let mut expired = 0;
+    loop {
+        let n = db
+            .write(move |conn| {
+                crate::domain::introductions::expire_due(conn, now, EXPIRED_PER_ROUND)
+            })
+            .await?;
+        expired += n;
+        if n == 0 {
+            return Ok(expired);
+        }
+    }
+}

@@ -76,6 +76,11 @@ impl Worker {
                 Ok(created) => tracing::info!(created, "post-event follow-ups made"),
                 Err(error) => tracing::error!(?error, "post-event generation failed"),
             }
+            match jobs::expire_introductions(&self.db, now).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "introductions expired"),
+                Err(error) => tracing::error!(?error, "expiring introductions failed"),
+            }
             match jobs::send_digests(&self.db, &self.public_url, now).await {
                 Ok(0) => {}
                 Ok(queued) => {
