@@ -35,6 +35,8 @@ pub struct AppState {
     pub scan_limits: http::WriteLimits,
     /// Starter lists per person.
     pub starter_limits: http::Buckets,
+    /// Invitations sent again, per attendee.
+    pub resend_limits: http::Buckets,
     /// Badge sheets per organizer: one at a time, a few a minute.
     pub sheet_limits: http::SheetLimits,
     /// Exports per person: of all their data, of their address book.
@@ -78,6 +80,7 @@ impl Application {
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
             starter_limits: http::starter_limits(),
+            resend_limits: http::resend_limits(),
             sheet_limits: http::SheetLimits::default(),
             export_limits: http::ExportLimits::default(),
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)

@@ -23,6 +23,7 @@ pub mod follow_ups;
 pub mod ical;
 pub mod import;
 pub mod my_data;
+pub mod organizing;
 pub mod quotas;
 pub mod starters;
 pub mod text;

@@ -22,6 +22,7 @@ mod mail;
 mod mail_queue;
 mod my_data;
 mod operations;
+mod organizing;
 mod pool;
 mod privacy;
 mod profiles;
