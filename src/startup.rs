@@ -96,6 +96,7 @@ impl Application {
         let blocking_threads = pool_size.div_ceil(worker_count).max(2);
         let api = http::openapi();
         let docs = state.config.docs;
+        let cors_origins = state.config.cors_origins.clone();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -106,6 +107,7 @@ impl Application {
                 .wrap(from_fn(http::refuse_control_characters))
                 .wrap(from_fn(http::security_headers))
                 .wrap(from_fn(telemetry::request_id_header))
+                .wrap(http::cors(&cors_origins))
                 .wrap(TracingLogger::<telemetry::PeerSpan>::new())
                 .app_data(server_state.clone())
                 .configure(|cfg| http::configure_extras(cfg, api.clone(), docs))

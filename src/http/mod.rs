@@ -11,6 +11,7 @@ mod badges;
 mod body;
 mod calendar;
 mod connections;
+mod cors;
 mod events;
 mod exports;
 mod extractors;
@@ -40,6 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use body::body_deadline;
+pub use cors::cors;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
 pub use rate_limit::{

@@ -208,6 +208,7 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         docs: true,
         body_timeout: Duration::from_secs(30),
         jobs_interval: None,
+        cors_origins: Vec::new(),
     }
 }
 
