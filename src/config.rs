@@ -62,6 +62,8 @@ pub struct Config {
     /// Web origins (`https://app.example.org`) whose pages may call the API (CORS); `*` for any.
     /// Empty: no cross-origin calls.
     pub cors_origins: Vec<String>,
+    /// Sign-in codes one client address may request in 15 minutes, over all email addresses.
+    pub sign_in_codes_per_client: usize,
 }
 
 /// Budgets on what one account or one event may cause, so that Hallway cannot be used to send
@@ -224,6 +226,17 @@ impl Config {
                 secs => Some(Duration::from_secs(secs)),
             },
             cors_origins: parse_origins(lookup("HALLWAY_CORS_ORIGINS").as_deref())?,
+            sign_in_codes_per_client: parse_number(
+                &lookup,
+                "HALLWAY_SIGN_IN_CODES_PER_CLIENT",
+                match environment {
+                    Environment::Development => {
+                        crate::domain::auth::CODES_PER_CLIENT_IN_DEVELOPMENT
+                    }
+                    Environment::Production => crate::domain::auth::CODES_PER_CLIENT,
+                },
+            )?
+            .max(1),
         })
     }
 }
@@ -486,6 +499,18 @@ mod tests {
         for bad in ["app.example.org", "https://app.example.org/path", "ftp://x", "https://"] {
             assert!(parse_origins(Some(bad)).is_err(), "{bad} was accepted");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_sign_in_code_limit_per_client_is_relaxed_in_development_only() -> anyhow::Result<()> {
+        use crate::domain::auth::{CODES_PER_CLIENT, CODES_PER_CLIENT_IN_DEVELOPMENT};
+        let development = Config::from_lookup(lookup(&[]))?;
+        assert_eq!(development.sign_in_codes_per_client, CODES_PER_CLIENT_IN_DEVELOPMENT);
+        assert_eq!(production(&[])?.sign_in_codes_per_client, CODES_PER_CLIENT);
+        let set = production(&[("HALLWAY_SIGN_IN_CODES_PER_CLIENT", "100")])?;
+        assert_eq!(set.sign_in_codes_per_client, 100);
+        assert!(production(&[("HALLWAY_SIGN_IN_CODES_PER_CLIENT", "many")]).is_err());
         Ok(())
     }
 }
