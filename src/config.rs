@@ -59,6 +59,11 @@ pub struct Config {
     /// How often the worker runs its scheduled jobs (the post-event queue, digests); `None`: never
     /// (tests run them by hand, with a time of their choosing).
     pub jobs_interval: Option<Duration>,
+    /// Web origins (`https://app.example.org`) whose pages may call the API (CORS); `*` for any.
+    /// Empty: no cross-origin calls.
+    pub cors_origins: Vec<String>,
+    /// Sign-in codes one client address may request in 15 minutes, over all email addresses.
+    pub sign_in_codes_per_client: usize,
 }
 
 /// Budgets on what one account or one event may cause, so that Hallway cannot be used to send
@@ -220,8 +225,44 @@ impl Config {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),
             },
+            cors_origins: parse_origins(lookup("HALLWAY_CORS_ORIGINS").as_deref())?,
+            sign_in_codes_per_client: parse_number(
+                &lookup,
+                "HALLWAY_SIGN_IN_CODES_PER_CLIENT",
+                match environment {
+                    Environment::Development => {
+                        crate::domain::auth::CODES_PER_CLIENT_IN_DEVELOPMENT
+                    }
+                    Environment::Production => crate::domain::auth::CODES_PER_CLIENT,
+                },
+            )?
+            .max(1),
         })
     }
+}
+
+/// A comma-separated list of web origins (`scheme://host[:port]`, no path), or `*`.
+pub fn parse_origins(raw: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let origin = origin.trim_end_matches('/');
+        let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let valid = origin == "*"
+            || host.is_some_and(|h| {
+                !h.is_empty()
+                    && !h.contains(['/', '?', '#', '@'])
+                    && !h.contains(char::is_whitespace)
+            });
+        if !valid {
+            bail!(
+                "HALLWAY_CORS_ORIGINS: `{origin}` is not an origin like `https://app.example.org` \
+                 (scheme, host and port only) or `*`"
+            );
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
 }
 
 impl Config {
@@ -444,6 +485,32 @@ mod tests {
         let config = Config::from_lookup(lookup(&[("HALLWAY_BODY_TIMEOUT_MS", "250")]))?;
         assert_eq!(config.body_timeout, Duration::from_millis(250));
         assert!(Config::from_lookup(lookup(&[("HALLWAY_BODY_TIMEOUT_MS", "soon")])).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn cors_origins_are_a_checked_comma_list_none_by_default() -> anyhow::Result<()> {
+        assert!(Config::from_lookup(lookup(&[]))?.cors_origins.is_empty());
+        assert_eq!(
+            parse_origins(Some(" https://app.example.org/, http://localhost:3000 ,"))?,
+            vec!["https://app.example.org", "http://localhost:3000"]
+        );
+        assert_eq!(parse_origins(Some("*"))?, vec!["*"]);
+        for bad in ["app.example.org", "https://app.example.org/path", "ftp://x", "https://"] {
+            assert!(parse_origins(Some(bad)).is_err(), "{bad} was accepted");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_sign_in_code_limit_per_client_is_relaxed_in_development_only() -> anyhow::Result<()> {
+        use crate::domain::auth::{CODES_PER_CLIENT, CODES_PER_CLIENT_IN_DEVELOPMENT};
+        let development = Config::from_lookup(lookup(&[]))?;
+        assert_eq!(development.sign_in_codes_per_client, CODES_PER_CLIENT_IN_DEVELOPMENT);
+        assert_eq!(production(&[])?.sign_in_codes_per_client, CODES_PER_CLIENT);
+        let set = production(&[("HALLWAY_SIGN_IN_CODES_PER_CLIENT", "100")])?;
+        assert_eq!(set.sign_in_codes_per_client, 100);
+        assert!(production(&[("HALLWAY_SIGN_IN_CODES_PER_CLIENT", "many")]).is_err());
         Ok(())
     }
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub scan_limits: http::WriteLimits,
     /// Starter lists per person.
     pub starter_limits: http::Buckets,
+    /// Invitations sent again, per attendee.
+    pub resend_limits: http::Buckets,
     /// Badge sheets per organizer: one at a time, a few a minute.
     pub sheet_limits: http::SheetLimits,
     /// Exports per person: of all their data, of their address book.
@@ -78,6 +80,7 @@ impl Application {
             outbox_wake,
             scan_limits: http::WriteLimits::default(),
             starter_limits: http::starter_limits(),
+            resend_limits: http::resend_limits(),
             sheet_limits: http::SheetLimits::default(),
             export_limits: http::ExportLimits::default(),
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
@@ -93,6 +96,7 @@ impl Application {
         let blocking_threads = pool_size.div_ceil(worker_count).max(2);
         let api = http::openapi();
         let docs = state.config.docs;
+        let cors_origins = state.config.cors_origins.clone();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -103,6 +107,7 @@ impl Application {
                 .wrap(from_fn(http::refuse_control_characters))
                 .wrap(from_fn(http::security_headers))
                 .wrap(from_fn(telemetry::request_id_header))
+                .wrap(http::cors(&cors_origins))
                 .wrap(TracingLogger::<telemetry::PeerSpan>::new())
                 .app_data(server_state.clone())
                 .configure(|cfg| http::configure_extras(cfg, api.clone(), docs))

@@ -70,7 +70,13 @@ fn logged_target(target: &str) -> &str {
 /// Installs the global subscriber; later calls (tests start many apps) are no-ops.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    // Colours only on a terminal: a log written to a file or a collector stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 /// Copies the request id that `TracingLogger` assigned into the response's `X-Request-Id`.

@@ -285,7 +285,9 @@ pub fn insert_notes(conn: &mut DbConn, notes: &[Note]) -> QueryResult<()> {
     Ok(())
 }
 
-/// A page of a connection's notes, oldest first (ids are time-ordered), after the note `after`.
+/// A page of a connection's notes in the order they were written (`written_at`, then the order
+/// the server received them), after the note `after`: notes written offline and uploaded later
+/// take their place among the others.
 pub fn notes_page(
     conn: &mut DbConn,
     connection_id: &str,
@@ -294,12 +296,24 @@ pub fn notes_page(
 ) -> QueryResult<Vec<Note>> {
     let mut query = connection_notes::table
         .filter(connection_notes::connection_id.eq(connection_id))
-        .order(connection_notes::id.asc())
+        .order((connection_notes::written_at.asc(), connection_notes::id.asc()))
         .limit(limit)
         .select(Note::as_select())
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(connection_notes::id.gt(after));
+        let written: Option<NaiveDateTime> = connection_notes::table
+            .filter(connection_notes::connection_id.eq(connection_id))
+            .filter(connection_notes::id.eq(after))
+            .select(connection_notes::written_at)
+            .first(conn)
+            .optional()?;
+        // A cursor naming no note of this connection starts nowhere: an empty page.
+        let Some(written) = written else { return Ok(Vec::new()) };
+        query = query.filter(
+            connection_notes::written_at
+                .gt(written)
+                .or(connection_notes::written_at.eq(written).and(connection_notes::id.gt(after))),
+        );
     }
     query.load(conn)
 }

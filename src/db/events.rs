@@ -169,3 +169,18 @@ pub fn set_creator(conn: &mut DbConn, event_id: &str, account_id: &str) -> Query
         .set(events::created_by.eq(account_id))
         .execute(conn)
 }
+
+/// On PostgreSQL, locks the event's row against every write that references it (a scan, a join,
+/// an import checks its foreign key with a share lock) until the transaction ends: taken before
+/// deleting the event, so that nothing is added to it meanwhile.
+pub fn lock_for_delete(conn: &mut DbConn, event_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        events::table.find(event_id).select(events::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+/// Deletes the event; everything of it goes with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConn, event_id: &str) -> QueryResult<usize> {
+    diesel::delete(events::table.find(event_id)).execute(conn)
+}

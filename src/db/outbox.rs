@@ -208,3 +208,12 @@ pub fn insert_many(conn: &mut DbConn, messages: &[NewMessage<'_>]) -> QueryResul
     }
     Ok(())
 }
+
+/// Drops every unsent message of `event_id` (the event is being deleted). Sent ones stay until
+/// purged: the senders' mail quotas count them.
+pub fn drop_unsent_of_event(conn: &mut DbConn, event_id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table.filter(outbox::event_id.eq(event_id).and(outbox::sent_at.is_null())),
+    )
+    .execute(conn)
+}

@@ -166,7 +166,7 @@ fn one_profile(conn: &mut DbConn, member: Member) -> Result<Profile> {
         .ok_or_else(|| Error::internal(anyhow::anyhow!("profile vanished")))
 }
 
-fn event_not_found() -> Error {
+pub(crate) fn event_not_found() -> Error {
     Error::not_found("event_not_found", "No event with this id is visible to you.")
 }
 
@@ -466,11 +466,23 @@ pub fn leave(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<()> 
         }
     }
     let now = db::now();
-    db::tombstones::bury_connections_with_members(conn, std::slice::from_ref(&membership.id), now)?;
-    store::delete(conn, &membership.id)?;
-    db::outbox::drop_unsent(conn, event_id, &email)?;
+    remove_membership(conn, event_id, &membership.id, &email)?;
     // No import brings them (and an invitation) back; only joining again does.
     db::departures::record(conn, event_id, &email, now)?;
+    Ok(())
+}
+
+/// Deletes a membership as leaving does: the people this member met keep a tombstone of the
+/// connection (learned by delta sync), and the event's mail not yet sent to them is dropped.
+pub(crate) fn remove_membership(
+    conn: &mut DbConn,
+    event_id: &str,
+    membership_id: &str,
+    email: &str,
+) -> Result<()> {
+    db::tombstones::bury_connections_with_members(conn, &[membership_id.to_owned()], db::now())?;
+    store::delete(conn, membership_id)?;
+    db::outbox::drop_unsent(conn, event_id, email)?;
     Ok(())
 }
 

@@ -244,7 +244,7 @@ pub fn add_note(
     Ok((note, get(conn, &owner_id, id)?))
 }
 
-/// A page of the owner's notes on one of their connections, oldest first, after the note `after`.
+/// A page of the owner's notes on one of their connections, in the order written, after the note `after`.
 pub fn notes(
     conn: &mut DbConn,
     owner_id: &str,

@@ -24,6 +24,7 @@ pub mod ical;
 pub mod import;
 pub mod introductions;
 pub mod my_data;
+pub mod organizing;
 pub mod quotas;
 pub mod starters;
 pub mod text;

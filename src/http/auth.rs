@@ -99,7 +99,11 @@ pub async fn request_code(
 ) -> Result<HttpResponse> {
     let email = parse_email(&body.email)?;
     let app = state.clone();
-    state.db.write(move |conn| auth::request_code(conn, &email, &ip.0, &app.code_key)).await?;
+    let per_client = state.config.sign_in_codes_per_client;
+    state
+        .db
+        .write(move |conn| auth::request_code(conn, &email, &ip.0, &app.code_key, per_client))
+        .await?;
     state.outbox_wake.notify_one();
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "If this address can receive email, a sign-in code is on its way.".to_owned(),

@@ -594,13 +594,14 @@ pub struct NotesQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct NotePage {
-    /// Oldest first, in the order the server received them.
+    /// In the order they were written (`written_at`; notes written at the same moment in the order
+    /// the server received them): notes uploaded later from offline take their place.
     pub items: Vec<NoteResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
 
-/// My notes on one of my connections, a page at a time, oldest first.
+/// My notes on one of my connections, a page at a time, in the order they were written.
 #[utoipa::path(
     tag = "connections",
     security(("bearer" = [])),

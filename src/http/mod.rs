@@ -11,6 +11,7 @@ mod badges;
 mod body;
 mod calendar;
 mod connections;
+mod cors;
 mod events;
 mod exports;
 mod extractors;
@@ -20,6 +21,7 @@ mod introduction_links;
 mod introductions;
 mod my_data;
 mod ops;
+mod organizing;
 mod pagination;
 mod people;
 mod profiles;
@@ -42,9 +44,12 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::Error;
 
 pub use body::body_deadline;
+pub use cors::cors;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::{Buckets, ExportLimits, SheetLimits, WriteLimits, starter_limits};
+pub use rate_limit::{
+    Buckets, ExportLimits, SheetLimits, WriteLimits, resend_limits, starter_limits,
+};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -124,6 +129,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(events::list_events)
             .service(events::get_event)
             .service(events::patch_event)
+            .service(organizing::delete_event)
             .service(topics::seed_topics)
             .service(topics::list_topics)
             .service(attendees::import_attendees)
@@ -133,6 +139,9 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(attendees::disable_join_code)
             .service(attendees::join)
             .service(attendees::add_organizer)
+            .service(organizing::remove_organizer)
+            .service(organizing::remove_attendee)
+            .service(organizing::resend_invitation)
             .service(badges::get_attendee_badge)
             .service(badges::get_attendee_badge_png)
             .service(badges::get_attendee_badge_svg)

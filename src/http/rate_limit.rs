@@ -277,6 +277,14 @@ const EXPORT_IN_PROGRESS_RETRY_SECS: u64 = 5;
 /// What `Retry-After` says when the organizer's previous sheet is still being made.
 const SHEET_IN_PROGRESS_RETRY_SECS: u64 = 2;
 
+/// Invitations sent again, per attendee: one, then one every 10 minutes (6 an hour). A person who
+/// did not get the first one needs one more, not a stream of them.
+pub const RESENDS_PER_HOUR: u32 = 6;
+
+pub fn resend_limits() -> Buckets {
+    Buckets::per_hour(1, RESENDS_PER_HOUR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,8 @@ pub fn test_config(database_url: String, mail: MailTransport) -> Config {
         docs: true,
         body_timeout: Duration::from_secs(30),
         jobs_interval: None,
+        cors_origins: Vec::new(),
+        sign_in_codes_per_client: hallway::domain::auth::CODES_PER_CLIENT,
     }
 }
 

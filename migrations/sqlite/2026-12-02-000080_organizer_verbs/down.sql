@@ -1,0 +1,1 @@
+DROP INDEX connection_notes_written;
