@@ -4,7 +4,7 @@ use super::Email;
 use super::follow_ups::{Digest, dates};
 use super::text::{self, Lines};
 use crate::db::{self, DbConn, accounts as store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 pub use crate::db::accounts::Account;
 
@@ -112,7 +112,7 @@ pub fn gone_or(conn: &mut DbConn, account_id: &str, otherwise: Error) -> Error {
 }
 
 fn account_gone() -> Error {
-    Error::unauthorized("invalid_token", "The account of this token no longer exists.")
+    Error::unauthorized(ErrorCode::InvalidToken, "The account of this token no longer exists.")
 }
 
 /// Deletes the account and everything of it, its mail in the outbox and its sign-in records
@@ -123,7 +123,7 @@ pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
     for (event_id, successor) in crate::db::events::created_by(conn, account_id)? {
         let Some(successor) = successor else {
             return Err(Error::conflict(
-                "sole_organizer",
+                ErrorCode::SoleOrganizer,
                 "You are the only organizer of an event: add another organizer before deleting your account.",
             ));
         };

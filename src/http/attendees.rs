@@ -10,7 +10,7 @@ use super::profiles::ProfileResponse;
 use super::{AuthUser, Json, body, pagination};
 use crate::domain::attendees::{self, Stats};
 use crate::domain::import::{self, ImportReport, parse};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::startup::AppState;
 
 /// The largest import body accepted, in bytes.
@@ -92,7 +92,7 @@ pub async fn import_attendees(
         _ => {
             return Err(Error::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "Send the attendees as `text/csv` or `application/json`.",
             ));
         }

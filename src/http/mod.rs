@@ -36,7 +36,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 pub use body::body_deadline;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
@@ -248,7 +248,7 @@ pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::Open
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
     Err(Error::not_found(
-        "route_not_found",
+        ErrorCode::RouteNotFound,
         format!("There is no route {} {}.", req.method(), req.path()),
     ))
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -32,7 +32,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
     if !state.db.takes_writes() {
         return Err(Error::unavailable(
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             None,
             "The database takes no writes: SQLite's writer has stopped.",
         ));
@@ -40,6 +40,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
     if state.db.ping().await {
         Ok(HttpResponse::Ok().json(Health { status: "ok" }))
     } else {
-        Err(Error::unavailable("database_unavailable", None, "The database does not answer."))
+        Err(Error::unavailable(
+            ErrorCode::DatabaseUnavailable,
+            None,
+            "The database does not answer.",
+        ))
     }
 }
