@@ -55,6 +55,8 @@ pub struct Error {
     detail: String,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    /// For 405: the methods the path takes (`Allow`).
+    allow: Option<String>,
     #[source]
     cause: Option<anyhow::Error>,
 }
@@ -69,6 +71,7 @@ impl Error {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            allow: None,
             cause: None,
         }
     }
@@ -150,6 +153,14 @@ impl Error {
         Self { retry_after_secs: Some(seconds.max(1)), ..self }
     }
 
+    /// The path exists, but not with this method (405 `method_not_allowed`, with `Allow`).
+    pub fn method_not_allowed(allow: &[&str], detail: impl Into<String>) -> Self {
+        Self {
+            allow: Some(allow.join(", ")),
+            ..Self::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, detail)
+        }
+    }
+
     /// An unexpected failure: logged with its cause, answered with a generic 500.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {
@@ -212,6 +223,9 @@ impl ResponseError for Error {
         ));
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -10,6 +10,8 @@ pub use crate::db::accounts::Account;
 
 /// The longest display name accepted.
 pub const MAX_DISPLAY_NAME: usize = 100;
+/// The hours of the day a digest may be sent at, in the person's time zone.
+pub const DIGEST_HOURS: std::ops::RangeInclusive<i32> = 0..=23;
 
 /// The account for `email`, created if this is its first sign-in.
 pub fn find_or_create(conn: &mut DbConn, email: &Email) -> Result<Account> {
@@ -69,7 +71,7 @@ pub struct Settings {
 pub fn parse_digest_hour(hour: i64) -> Result<i32, String> {
     i32::try_from(hour)
         .ok()
-        .filter(|h| (0..=23).contains(h))
+        .filter(|h| DIGEST_HOURS.contains(h))
         .ok_or_else(|| "must be 0 to 23".to_owned())
 }
 

@@ -32,6 +32,7 @@ pub struct ImportedAttendee {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the JSON shape
 pub struct AttendeeImportJson {
     /// At most 10,000 attendees.
@@ -119,6 +120,7 @@ pub async fn import_attendees(
 pub struct AttendeePage {
     pub items: Vec<ProfileResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

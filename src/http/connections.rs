@@ -253,6 +253,7 @@ pub struct ConnectionPage {
     /// Oldest change first.
     pub items: Vec<ConnectionSummaryResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// On the last page: pass as `updated_since` next time to get only what changed since. Opaque.
     pub sync_token: Option<String>,
@@ -390,7 +391,7 @@ pub struct PatchConnectionRequest {
     /// Replaces the tags: at most 20, each 1 to 50 characters.
     pub tags: Option<Vec<String>>,
     /// 1 to 5; `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::whole::some_option")]
     #[schema(value_type = Option<i32>)]
     pub rating: Option<Option<i32>>,
     /// The connection's promise (its follow-up of origin `scan`: made, or edited); `null`
@@ -406,7 +407,7 @@ pub struct PatchConnectionRequest {
     #[schema(value_type = Option<CadenceName>)]
     pub cadence: Option<Option<String>>,
     /// With `cadence: days`: every so many days, 1 to 3,650.
-    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub cadence_days: Option<i64>,
 }
 
@@ -589,6 +590,7 @@ pub struct NotePage {
     /// Oldest first, in the order the server received them.
     pub items: Vec<NoteResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -13,11 +13,14 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// The one status a healthy probe answers.
+pub const HEALTHY: &str = "ok";
+
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up.", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(Health { status: HEALTHY })
 }
 
 /// The database answers, and on SQLite its writer takes writes.
@@ -38,7 +41,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
         ));
     }
     if state.db.ping().await {
-        Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+        Ok(HttpResponse::Ok().json(Health { status: HEALTHY }))
     } else {
         Err(Error::unavailable(
             ErrorCode::DatabaseUnavailable,

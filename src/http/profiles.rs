@@ -307,6 +307,7 @@ impl From<Profile> for DirectoryEntry {
 pub struct DirectoryPage {
     pub items: Vec<DirectoryEntry>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

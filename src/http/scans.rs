@@ -42,6 +42,7 @@ pub struct ScanRequest {
     /// Tags for the connection (replace earlier ones); at most 20.
     pub tags: Option<Vec<String>>,
     /// 1 to 5.
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub rating: Option<i32>,
     /// A promise made on the spot: it becomes the connection's promise follow-up (origin
     /// `scan`; a later scan's promise edits it). A due date before the scan's day is refused
@@ -50,6 +51,7 @@ pub struct ScanRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the batch shape; items are read one by one
 pub struct ScanBatchRequest {
     /// 1 to 500 scans.
