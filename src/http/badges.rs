@@ -272,6 +272,10 @@ pub struct SheetQuery {
     pub per_page: Option<usize>,
 }
 
+/// The papers a sheet is printed on, by the name the query gives.
+pub const PAPERS: [(&str, sheet::Paper); 2] =
+    [("a4", sheet::Paper::A4), ("letter", sheet::Paper::Letter)];
+
 /// Reads the sheet's query: `attendee_ids` may be repeated (an array in the form style), which
 /// a plain query extractor refuses as a duplicate field.
 fn sheet_query(query: &str) -> Result<SheetQuery> {
@@ -337,10 +341,11 @@ pub async fn badge_sheet(
     let SheetQuery { paper, topic, attendee_ids, page, per_page } =
         sheet_query(req.query_string())?;
     let paper = match paper.as_deref() {
-        None | Some("a4") => sheet::Paper::A4,
-        Some("letter") => sheet::Paper::Letter,
-        Some(other) => {
-            return Err(Error::invalid_field("paper", format!("`{other}` is not a4 or letter")));
+        None => sheet::Paper::A4,
+        Some(name) => {
+            PAPERS.iter().find(|(n, _)| *n == name).map(|(_, p)| *p).ok_or_else(|| {
+                Error::invalid_field("paper", format!("`{name}` is not a4 or letter"))
+            })?
         }
     };
     let page = badges::SheetPage::new(page, per_page)?;

@@ -272,6 +272,10 @@ fn refine_operation(operation: &mut Map<String, Value>) {
                 };
                 target.insert("format".to_owned(), json!("uuid"));
             }
+            if name == "paper" {
+                let papers: Vec<&str> = super::badges::PAPERS.iter().map(|(n, _)| *n).collect();
+                schema.insert("enum".to_owned(), json!(papers));
+            }
             for (_, bound) in parameter_bounds().into_iter().filter(|(n, _)| *n == name) {
                 let (keyword, value) = bound.keyword();
                 schema.insert(keyword.to_owned(), value);
