@@ -276,9 +276,11 @@ fn refine_operation(operation: &mut Map<String, Value>) {
                 let papers: Vec<&str> = super::badges::PAPERS.iter().map(|(n, _)| *n).collect();
                 schema.insert("enum".to_owned(), json!(papers));
             }
+            // An operation whose annotation bounds the parameter itself (the starters' `limit`)
+            // keeps its own bound.
             for (_, bound) in parameter_bounds().into_iter().filter(|(n, _)| *n == name) {
                 let (keyword, value) = bound.keyword();
-                schema.insert(keyword.to_owned(), value);
+                schema.entry(keyword).or_insert(value);
             }
         }
     }
