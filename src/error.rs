@@ -10,6 +10,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::error_codes::ErrorCode;
+
 /// A failing field of a request, as reported in `errors` of a `validation_failed` problem.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct FieldError {
@@ -37,7 +39,8 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, for people.
     pub detail: String,
-    /// A stable machine-readable code, e.g. `validation_failed`, `rate_limited`.
+    /// A stable machine-readable code (see the list). Clients must accept codes this list does not
+    /// have yet: new ones are added as the API grows.
     pub code: String,
     /// For `validation_failed`: each failing field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -48,10 +51,12 @@ pub struct Problem {
 #[error("{code}: {detail}")]
 pub struct Error {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    /// For 405: the methods the path takes (`Allow`).
+    allow: Option<String>,
     #[source]
     cause: Option<anyhow::Error>,
 }
@@ -59,39 +64,40 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            allow: None,
             cause: None,
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, detail)
     }
 
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, detail)
     }
 
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }
 
     /// A well-formed request that asks for something that cannot be (422), with its own code.
-    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
@@ -102,7 +108,10 @@ impl Error {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
+        Self {
+            errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed, detail)
+        }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
@@ -113,7 +122,7 @@ impl Error {
     pub fn rate_limited(retry_after_secs: u64, detail: impl Into<String>) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, detail)
         }
     }
 
@@ -122,14 +131,14 @@ impl Error {
     pub fn quota_exceeded(retry_after_secs: u64, detail: impl Into<String>) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", detail)
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::QuotaExceeded, detail)
         }
     }
 
     /// The service cannot take the request now (503); `Retry-After`, when given, says when to
     /// try again.
     pub fn unavailable(
-        code: &'static str,
+        code: ErrorCode,
         retry_after_secs: Option<u64>,
         detail: impl Into<String>,
     ) -> Self {
@@ -144,29 +153,37 @@ impl Error {
         Self { retry_after_secs: Some(seconds.max(1)), ..self }
     }
 
+    /// The path exists, but not with this method (405 `method_not_allowed`, with `Allow`).
+    pub fn method_not_allowed(allow: &[&str], detail: impl Into<String>) -> Self {
+        Self {
+            allow: Some(allow.join(", ")),
+            ..Self::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, detail)
+        }
+    }
+
     /// An unexpected failure: logged with its cause, answered with a generic 500.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {
             cause: Some(cause.into()),
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "An unexpected error occurred.",
             )
         }
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.code.as_str()
     }
 
     pub fn problem(&self) -> Problem {
         Problem {
-            problem_type: format!("/problems/{}", self.code),
+            problem_type: format!("/problems/{}", self.code.as_str()),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
         }
     }
@@ -206,6 +223,9 @@ impl ResponseError for Error {
         ));
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+mod error_codes;
 pub mod http;
 pub mod mail;
 pub mod qr;

@@ -31,7 +31,7 @@ use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
 use super::{DbConn, Manager};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The most writes committed together.
 pub const MAX_GROUP: usize = 64;
@@ -91,7 +91,7 @@ impl Writer {
         match jobs.try_send(job) {
             Ok(()) => Ok(answer),
             Err(TrySendError::Full(_)) => Err(Error::unavailable(
-                "overloaded",
+                ErrorCode::Overloaded,
                 Some(RETRY_AFTER_SECS),
                 "Too many writes are waiting; try again shortly.",
             )),
@@ -123,7 +123,7 @@ impl Writer {
 
 /// What a caller hears when the writer is gone: readiness fails too (see [`Writer::is_running`]).
 fn stopped() -> Error {
-    Error::unavailable("database_unavailable", None, "The database takes no writes now.")
+    Error::unavailable(ErrorCode::DatabaseUnavailable, None, "The database takes no writes now.")
 }
 
 fn job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T>>)
@@ -358,7 +358,7 @@ mod tests {
         move |conn| {
             diesel::sql_query("INSERT INTO t (n) VALUES (?)").bind::<BigInt, _>(n).execute(conn)?;
             if then_fail {
-                return Err(Error::bad_request("refused", format!("write {n} refused")));
+                return Err(Error::bad_request(ErrorCode::Refused, format!("write {n} refused")));
             }
             Ok(n)
         }

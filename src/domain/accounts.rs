@@ -4,12 +4,14 @@ use super::Email;
 use super::follow_ups::{Digest, dates};
 use super::text::{self, Lines};
 use crate::db::{self, DbConn, accounts as store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 pub use crate::db::accounts::Account;
 
 /// The longest display name accepted.
 pub const MAX_DISPLAY_NAME: usize = 100;
+/// The hours of the day a digest may be sent at, in the person's time zone.
+pub const DIGEST_HOURS: std::ops::RangeInclusive<i32> = 0..=23;
 
 /// The account for `email`, created if this is its first sign-in.
 pub fn find_or_create(conn: &mut DbConn, email: &Email) -> Result<Account> {
@@ -69,7 +71,7 @@ pub struct Settings {
 pub fn parse_digest_hour(hour: i64) -> Result<i32, String> {
     i32::try_from(hour)
         .ok()
-        .filter(|h| (0..=23).contains(h))
+        .filter(|h| DIGEST_HOURS.contains(h))
         .ok_or_else(|| "must be 0 to 23".to_owned())
 }
 
@@ -112,7 +114,7 @@ pub fn gone_or(conn: &mut DbConn, account_id: &str, otherwise: Error) -> Error {
 }
 
 fn account_gone() -> Error {
-    Error::unauthorized("invalid_token", "The account of this token no longer exists.")
+    Error::unauthorized(ErrorCode::InvalidToken, "The account of this token no longer exists.")
 }
 
 /// Deletes the account and everything of it, its mail in the outbox and its sign-in records
@@ -123,7 +125,7 @@ pub fn delete(conn: &mut DbConn, account_id: &str) -> Result<()> {
     for (event_id, successor) in crate::db::events::created_by(conn, account_id)? {
         let Some(successor) = successor else {
             return Err(Error::conflict(
-                "sole_organizer",
+                ErrorCode::SoleOrganizer,
                 "You are the only organizer of an event: add another organizer before deleting your account.",
             ));
         };

@@ -18,7 +18,7 @@ use crate::db::attendees::{
 };
 use crate::db::topics::Choice;
 use crate::db::{self, DbConn, events as event_store};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::mail;
 
 pub const CAN_TALK_ABOUT: &str = "can_talk_about";
@@ -26,6 +26,15 @@ pub const WANT_TO_LEARN: &str = "want_to_learn";
 pub const MAX_TOPIC_CHOICES: usize = 20;
 pub const MAX_LINKS: usize = 10;
 pub const JOIN_CODE_LEN: usize = 10;
+/// The longest profile fields, in characters.
+pub const MAX_PROFILE_NAME: usize = 100;
+pub const MAX_COMPANY: usize = 200;
+pub const MAX_HEADLINE: usize = 200;
+pub const MAX_BIO: usize = 2000;
+pub const MAX_PHONE: usize = 40;
+pub const MAX_LINK_LABEL: usize = 50;
+/// The longest link URL, in bytes (URLs are ASCII).
+pub const MAX_LINK_URL: usize = 500;
 
 /// A link on an event profile.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -167,7 +176,7 @@ fn one_profile(conn: &mut DbConn, member: Member) -> Result<Profile> {
 }
 
 pub(crate) fn event_not_found() -> Error {
-    Error::not_found("event_not_found", "No event with this id is visible to you.")
+    Error::not_found(ErrorCode::EventNotFound, "No event with this id is visible to you.")
 }
 
 /// The caller's membership; `event_not_found` when they are not a member.
@@ -180,7 +189,7 @@ pub fn organizer(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<
     let member = member(conn, event_id, account_id)?;
     if Role::parse(&member.0.role) != Role::Organizer {
         return Err(Error::forbidden(
-            "organizer_only",
+            ErrorCode::OrganizerOnly,
             "Only an organizer of this event can do this.",
         ));
     }
@@ -190,7 +199,7 @@ pub fn organizer(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<
 /// An attendee (any member) of the event, by id, as an organizer looks them up.
 pub fn attendee(conn: &mut DbConn, event_id: &str, attendee_id: &str) -> Result<Profile> {
     let found = store::find(conn, event_id, attendee_id)?.ok_or_else(|| {
-        Error::not_found("attendee_not_found", "No attendee with this id in this event.")
+        Error::not_found(ErrorCode::AttendeeNotFound, "No attendee with this id in this event.")
     })?;
     one_profile(conn, found)
 }
@@ -261,14 +270,17 @@ pub fn parse_links(links: Vec<Link>, errors: &mut Vec<FieldError>) -> String {
     for (i, link) in links.into_iter().enumerate() {
         let label = link.label.trim().to_owned();
         let url = link.url.trim().to_owned();
-        if label.is_empty() || label.chars().count() > 50 {
-            errors.push(FieldError::new(format!("links[{i}].label"), "must be 1 to 50 characters"));
+        if label.is_empty() || label.chars().count() > MAX_LINK_LABEL {
+            errors.push(FieldError::new(
+                format!("links[{i}].label"),
+                format!("must be 1 to {MAX_LINK_LABEL} characters"),
+            ));
         } else if let Some(problem) = text::problem(&label, Lines::One) {
             errors.push(FieldError::new(format!("links[{i}].label"), problem));
         }
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         if !scheme_ok
-            || url.len() > 500
+            || url.len() > MAX_LINK_URL
             || url.chars().any(char::is_whitespace)
             || text::problem(&url, Lines::One).is_some()
         {
@@ -374,7 +386,7 @@ pub fn join(conn: &mut DbConn, event_id: &str, account_id: &str, code: &str) -> 
         .is_some_and(|current| current == wanted);
     if !valid {
         return Err(Error::forbidden(
-            "invalid_join_code",
+            ErrorCode::InvalidJoinCode,
             "This join code does not open this event: ask an organizer for the current one.",
         ));
     }
@@ -430,7 +442,7 @@ pub fn add_organizer(
         let limit = notice.quotas.organizers_per_event;
         if event_store::organizers(conn, event_id)?.len() > usize::try_from(limit).unwrap_or(0) {
             return Err(Error::conflict(
-                "organizer_limit_reached",
+                ErrorCode::OrganizerLimitReached,
                 format!("An event may have {limit} organizers."),
             ));
         }
@@ -456,7 +468,7 @@ pub fn leave(conn: &mut DbConn, event_id: &str, account_id: &str) -> Result<()> 
         let organizers = event_store::organizers(conn, event_id)?;
         let Some(successor) = organizers.into_iter().find(|id| id != account_id) else {
             return Err(Error::conflict(
-                "sole_organizer",
+                ErrorCode::SoleOrganizer,
                 "You are the only organizer of this event: add another organizer before leaving.",
             ));
         };

@@ -10,7 +10,7 @@ use super::Email;
 use super::accounts;
 use super::tokens::{ACCESS_TOKEN_TTL, CODE_HASHING, TokenKeys, derive_key};
 use crate::db::{self, DbConn, auth as store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::mail;
 
 /// How long an emailed code stays valid.
@@ -175,7 +175,7 @@ pub fn exchange_code(
     store::insert_failure(conn, &db::new_id(), email.as_str(), client_ip, now)?;
     let rejection = match unconsumed.first() {
         Some(newest) if live.count() == 0 && newest.expires_at <= now => {
-            Error::bad_request("code_expired", "The code has expired: request a new one.")
+            Error::bad_request(ErrorCode::CodeExpired, "The code has expired: request a new one.")
         }
         _ => invalid_code(),
     };
@@ -183,7 +183,7 @@ pub fn exchange_code(
 }
 
 fn invalid_code() -> Error {
-    Error::bad_request("invalid_code", "The code is not valid for this email address.")
+    Error::bad_request(ErrorCode::InvalidCode, "The code is not valid for this email address.")
 }
 
 /// Issues an access token and a refresh token; `family` continues a rotation chain.
@@ -231,7 +231,7 @@ pub fn refresh(conn: &mut DbConn, token: &str, keys: &TokenKeys) -> Result<Resul
     if stored.used_at.is_some() || store::mark_refresh_token_used(conn, &stored.id, now)? == 0 {
         store::revoke_family(conn, &stored.family_id, now)?;
         return Ok(Err(Error::unauthorized(
-            "refresh_token_reused",
+            ErrorCode::RefreshTokenReused,
             "This refresh token was already used: every session of its sign-in is now revoked.",
         )));
     }
@@ -239,7 +239,10 @@ pub fn refresh(conn: &mut DbConn, token: &str, keys: &TokenKeys) -> Result<Resul
 }
 
 fn invalid_refresh_token() -> Error {
-    Error::unauthorized("invalid_refresh_token", "The refresh token is not valid: sign in again.")
+    Error::unauthorized(
+        ErrorCode::InvalidRefreshToken,
+        "The refresh token is not valid: sign in again.",
+    )
 }
 
 /// Signs out: revokes the family of `token`. Unknown tokens are ignored (signing out is idempotent).

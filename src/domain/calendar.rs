@@ -16,7 +16,7 @@ use super::ical::{self, Calendar, Due, Status, Todo};
 use crate::db::calendar_feeds::{self as store, CalendarFeed};
 use crate::db::follow_ups::{self as follow_up_store, QueueRange};
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Random bytes in a token: 256 bits, written as 64 hex digits.
 pub const TOKEN_BYTES: usize = 32;
@@ -163,7 +163,7 @@ pub fn feed(conn: &mut DbConn, token: &str) -> Result<String> {
 
 /// The one answer for every token that opens no feed: unknown, revoked or malformed alike.
 pub fn not_found() -> Error {
-    Error::not_found("calendar_feed_not_found", "No calendar feed has this address.")
+    Error::not_found(ErrorCode::CalendarFeedNotFound, "No calendar feed has this address.")
 }
 
 fn hash(token: &str) -> String {

@@ -14,7 +14,7 @@ use crate::db::changes::Horizon;
 use crate::db::connections::{self as store, Connection, ConnectionChanges, Note};
 use crate::db::tombstones::{self, Tombstone};
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The most notes one connection holds.
 pub const MAX_NOTES_PER_CONNECTION: i32 = 200;
@@ -31,7 +31,10 @@ pub struct ConnectionSummary {
 }
 
 fn not_found() -> Error {
-    Error::not_found("connection_not_found", "You have no connection with this id in this event.")
+    Error::not_found(
+        ErrorCode::ConnectionNotFound,
+        "You have no connection with this id in this event.",
+    )
 }
 
 /// Why a note is refused: a cap is reached (409 `note_limit_reached`).
@@ -54,7 +57,7 @@ impl NoteCap {
     }
 
     pub fn error(self) -> Error {
-        Error::conflict("note_limit_reached", format!("No more notes: {}.", self.reason()))
+        Error::conflict(ErrorCode::NoteLimitReached, format!("No more notes: {}.", self.reason()))
     }
 }
 
@@ -221,7 +224,7 @@ pub fn add_note(
 ) -> Result<(Note, ConnectionSummary)> {
     let (_, owner_id) = crate::db::scans::scanner_for_update(conn, event_id, account_id)?
         .ok_or_else(|| {
-            Error::not_found("event_not_found", "No event with this id is visible to you.")
+            Error::not_found(ErrorCode::EventNotFound, "No event with this id is visible to you.")
         })?;
     let connection = store::find_for_owner(conn, &owner_id, id)?.ok_or_else(not_found)?;
     if store::note_total(conn, &owner_id)? >= MAX_NOTES_PER_PERSON {

@@ -7,7 +7,7 @@ use std::fmt;
 pub struct Email(String);
 
 /// The longest address SMTP can carry (RFC 5321).
-const MAX_LEN: usize = 254;
+pub const MAX_LEN: usize = 254;
 
 impl Email {
     /// Parses an address: one `@`, a local part of at most 64 characters, a domain with a dot and

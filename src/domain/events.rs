@@ -7,7 +7,7 @@ use super::text::{self, Lines};
 use crate::config::Quotas;
 use crate::db::events::{self as store, Event, EventChanges};
 use crate::db::{self, DbConn};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, ErrorCode, FieldError, Result};
 
 /// A person's role in one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,11 @@ impl Role {
 
 pub const MAX_NAME: usize = 200;
 pub const MAX_FOLLOW_UP_WINDOW_DAYS: i32 = 365;
+/// An event slug's length in characters.
+pub const SLUG_LEN: std::ops::RangeInclusive<usize> = 3..=64;
+/// What a slug (of an event or a topic) looks like: lower-case letters and digits in runs joined
+/// by single hyphens.
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 pub const DEFAULT_FOLLOW_UP_WINDOW_DAYS: i32 = 14;
 /// The longest event accepted, in days.
 pub const MAX_EVENT_DAYS: i64 = 60;
@@ -77,7 +82,7 @@ pub fn parse_name(raw: &str) -> Result<String, String> {
 /// Slugs: 3 to 64 lower-case letters, digits and single hyphens, e.g. `rustconf-2026`.
 pub fn parse_slug(raw: &str) -> Result<String, String> {
     let valid_chars = raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !(3..=64).contains(&raw.len())
+    if !SLUG_LEN.contains(&raw.len())
         || !valid_chars
         || raw.starts_with('-')
         || raw.ends_with('-')
@@ -163,7 +168,7 @@ pub fn create(
 }
 
 fn slug_taken(slug: &str) -> Error {
-    Error::conflict("slug_taken", format!("Another event already uses the slug `{slug}`."))
+    Error::conflict(ErrorCode::SlugTaken, format!("Another event already uses the slug `{slug}`."))
 }
 
 /// The event as seen by one of its members; `event_not_found` for everyone else, so that
@@ -176,7 +181,7 @@ pub fn find_for_member(
     store::find_for_member(conn, event_id, account_id)?
         .map(|(event, _, role)| (event, Role::parse(&role)))
         .ok_or_else(|| {
-            Error::not_found("event_not_found", "No event with this id is visible to you.")
+            Error::not_found(ErrorCode::EventNotFound, "No event with this id is visible to you.")
         })
 }
 
@@ -190,7 +195,7 @@ pub fn update(
     let (event, role) = find_for_member(conn, event_id, account_id)?;
     if role != Role::Organizer {
         return Err(Error::forbidden(
-            "organizer_only",
+            ErrorCode::OrganizerOnly,
             "Only an organizer of this event can do this.",
         ));
     }

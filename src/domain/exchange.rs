@@ -16,7 +16,7 @@ use crate::db::connections::{self as store, Connection, NewConnection, Note};
 use crate::db::events::Event;
 use crate::db::scans::{self as scan_store, NewScan};
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// How far in the future a device clock may be before its time is replaced by the server's.
 pub const MAX_CLOCK_AHEAD: Duration = Duration::minutes(5);
@@ -25,6 +25,10 @@ pub const MAX_BEFORE_EVENT: Duration = Duration::days(1);
 pub const MAX_BATCH: usize = 500;
 pub const MAX_NOTE: usize = 5000;
 pub const MAX_TAGS: usize = 20;
+/// The longest tag, in characters.
+pub const MAX_TAG_LEN: usize = 50;
+/// The ratings a person may give a connection.
+pub const RATING: std::ops::RangeInclusive<i32> = 1..=5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -106,7 +110,7 @@ pub struct ScanResult {
     pub connection_id: Option<String>,
     /// For an `invalid` item refused by a rule rather than its shape: the rule's error code
     /// (`due_before_connection`).
-    pub problem: Option<&'static str>,
+    pub problem: Option<ErrorCode>,
 }
 
 impl ScanResult {
@@ -284,7 +288,7 @@ fn refuse_early_dues(
                 "follow_up.due_at: due_before_connection: a promise cannot be due before the                  meeting ({met})"
             )),
         );
-        refused.problem = Some("due_before_connection");
+        refused.problem = Some(ErrorCode::DueBeforeConnection);
         results[*index] = refused;
         false
     });

@@ -8,16 +8,16 @@ use super::{Email, quotas};
 use crate::config::Quotas;
 use crate::db::attendees::{self as store, ProfileChanges};
 use crate::db::{self, DbConn, events as event_store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::mail;
 
 fn attendee_not_found() -> Error {
-    Error::not_found("attendee_not_found", "No attendee with this id in this event.")
+    Error::not_found(ErrorCode::AttendeeNotFound, "No attendee with this id in this event.")
 }
 
 fn sole_organizer() -> Error {
     Error::conflict(
-        "sole_organizer",
+        ErrorCode::SoleOrganizer,
         "This is the event's only organizer: add another organizer first.",
     )
 }
@@ -63,7 +63,10 @@ pub fn remove_organizer(
     let (membership, _, _) = store::find(conn, event_id, attendee_id)?
         .filter(|(m, _, _)| Role::parse(&m.role) == Role::Organizer)
         .ok_or_else(|| {
-            Error::not_found("organizer_not_found", "No organizer with this id in this event.")
+            Error::not_found(
+                ErrorCode::OrganizerNotFound,
+                "No organizer with this id in this event.",
+            )
         })?;
     hand_on(conn, event_id, &membership.account_id)?;
     let changes = ProfileChanges {

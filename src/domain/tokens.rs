@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// The audience every Hallway access token is issued for; a token for another audience is refused.
 pub const AUDIENCE: &str = "hallway-api";
@@ -79,10 +79,15 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<String, Error> {
         match decode::<Claims>(token, &self.decoding, &self.validation) {
             Ok(data) => Ok(data.claims.sub),
-            Err(error) if matches!(error.kind(), ErrorKind::ExpiredSignature) => Err(
-                Error::unauthorized("token_expired", "The access token has expired: refresh it."),
-            ),
-            Err(_) => Err(Error::unauthorized("invalid_token", "The access token is not valid.")),
+            Err(error) if matches!(error.kind(), ErrorKind::ExpiredSignature) => {
+                Err(Error::unauthorized(
+                    ErrorCode::TokenExpired,
+                    "The access token has expired: refresh it.",
+                ))
+            }
+            Err(_) => {
+                Err(Error::unauthorized(ErrorCode::InvalidToken, "The access token is not valid."))
+            }
         }
     }
 }

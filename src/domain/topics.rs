@@ -13,6 +13,8 @@ use crate::error::{Error, FieldError, Result};
 pub const MAX_TOPICS: usize = 200;
 pub const MAX_PROMPTS: usize = 10;
 pub const MAX_NAME: usize = 100;
+/// A topic slug's length in characters.
+pub const SLUG_LEN: std::ops::RangeInclusive<usize> = 1..=64;
 pub const MAX_DESCRIPTION: usize = 1000;
 pub const PROMPT_LEN: std::ops::RangeInclusive<usize> = 10..=300;
 /// Follow-ups an organizer's prompt may bring, each a question like the prompt.
@@ -96,8 +98,7 @@ pub struct TopicSpec {
 
 /// Topic slugs: 1 to 64 lower-case letters, digits and single hyphens, e.g. `rust` or `machine-learning`.
 pub fn parse_slug(raw: &str) -> Result<String, String> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 64
+    let ok = SLUG_LEN.contains(&raw.len())
         && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !raw.starts_with('-')
         && !raw.ends_with('-')

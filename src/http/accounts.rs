@@ -73,7 +73,7 @@ pub struct PatchAccountRequest {
     #[schema(value_type = Option<DigestFrequency>)]
     pub digest: Option<String>,
     /// The hour of the digest in `time_zone`, 0 to 23 (default 8).
-    #[schema(minimum = 0, maximum = 23)]
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub digest_hour: Option<i64>,
 }
 

@@ -10,7 +10,7 @@ use super::profiles::ProfileResponse;
 use super::{AuthUser, Json, body, pagination};
 use crate::domain::attendees::{self, Stats};
 use crate::domain::import::{self, ImportReport, parse};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::startup::AppState;
 
 /// The largest import body accepted, in bytes.
@@ -32,6 +32,7 @@ pub struct ImportedAttendee {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the JSON shape
 pub struct AttendeeImportJson {
     /// At most 10,000 attendees.
@@ -92,7 +93,7 @@ pub async fn import_attendees(
         _ => {
             return Err(Error::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "Send the attendees as `text/csv` or `application/json`.",
             ));
         }
@@ -119,6 +120,7 @@ pub async fn import_attendees(
 pub struct AttendeePage {
     pub items: Vec<ProfileResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -2,13 +2,13 @@
 //! printable sheet.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AuthUser;
 use crate::domain::{attendees, badges};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::qr::{self, renderer, sheet};
 use crate::startup::AppState;
 
@@ -262,13 +262,40 @@ pub struct SheetQuery {
     pub paper: Option<String>,
     /// Only people who picked this topic, by slug.
     pub topic: Option<String>,
-    /// Only these attendees: ids separated by commas (at most 1,000), each an attendee of this
-    /// event.
+    /// Only these attendees (at most 1,000), each an attendee of this event: the parameter
+    /// repeated (`attendee_ids=a&attendee_ids=b`); ids separated by commas are read too.
+    #[param(style = Form, explode, value_type = Option<Vec<String>>)]
     pub attendee_ids: Option<String>,
     /// Which page of the selection, from 1 (default 1). `X-Page-Count` says how many there are.
     pub page: Option<usize>,
     /// Badges on this sheet, 1 to 1,000 (default 1,000).
     pub per_page: Option<usize>,
+}
+
+/// The papers a sheet is printed on, by the name the query gives.
+pub const PAPERS: [(&str, sheet::Paper); 2] =
+    [("a4", sheet::Paper::A4), ("letter", sheet::Paper::Letter)];
+
+/// Reads the sheet's query: `attendee_ids` may be repeated (an array in the form style), which
+/// a plain query extractor refuses as a duplicate field.
+fn sheet_query(query: &str) -> Result<SheetQuery> {
+    let invalid = |error: &dyn std::fmt::Display| {
+        Error::bad_request(
+            ErrorCode::InvalidQuery,
+            format!("The query string is not valid: {error}."),
+        )
+    };
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| invalid(&e))?;
+    let (ids, rest): (Vec<_>, Vec<_>) =
+        pairs.into_iter().partition(|(key, _)| key == "attendee_ids");
+    let rest = serde_urlencoded::to_string(&rest).map_err(|e| invalid(&e))?;
+    let mut parsed: SheetQuery = serde_urlencoded::from_str(&rest).map_err(|e| invalid(&e))?;
+    if !ids.is_empty() {
+        let ids: Vec<String> = ids.into_iter().map(|(_, id)| id).collect();
+        parsed.attendee_ids = Some(ids.join(","));
+    }
+    Ok(parsed)
 }
 
 /// A printable PDF of badges — name, company and QR on each, eight to a paper page — for the
@@ -308,15 +335,17 @@ pub async fn badge_sheet(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    query: web::Query<SheetQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse> {
     let event_id = path.into_inner();
-    let SheetQuery { paper, topic, attendee_ids, page, per_page } = query.into_inner();
+    let SheetQuery { paper, topic, attendee_ids, page, per_page } =
+        sheet_query(req.query_string())?;
     let paper = match paper.as_deref() {
-        None | Some("a4") => sheet::Paper::A4,
-        Some("letter") => sheet::Paper::Letter,
-        Some(other) => {
-            return Err(Error::invalid_field("paper", format!("`{other}` is not a4 or letter")));
+        None => sheet::Paper::A4,
+        Some(name) => {
+            PAPERS.iter().find(|(n, _)| *n == name).map(|(_, p)| *p).ok_or_else(|| {
+                Error::invalid_field("paper", format!("`{name}` is not a4 or letter"))
+            })?
         }
     };
     let page = badges::SheetPage::new(page, per_page)?;

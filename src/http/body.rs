@@ -16,7 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 use futures_util::{Stream, StreamExt};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::startup::AppState;
 
 /// Bounds the time a client may take to send its request body (`HALLWAY_BODY_TIMEOUT_MS`), counted
@@ -84,7 +84,7 @@ pub fn document_body_timeout(api: &mut utoipa::openapi::OpenApi) {
 fn timed_out(timeout: Duration) -> Error {
     Error::new(
         StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         format!("The request body did not arrive within {} ms.", timeout.as_millis()),
     )
 }
@@ -122,12 +122,12 @@ pub async fn read(mut payload: web::Payload, limit: usize) -> Result<web::Bytes>
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            Error::bad_request("invalid_body", format!("The body could not be read: {e}."))
+            Error::bad_request(ErrorCode::InvalidBody, format!("The body could not be read: {e}."))
         })?;
         if body.len() + chunk.len() > limit {
             return Err(Error::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("The body is larger than the limit of {limit} bytes."),
             ));
         }

@@ -14,7 +14,7 @@ use crate::db::connections::Note;
 use crate::db::tombstones::Tombstone;
 use crate::domain::attendees::{self, Link, Profile, Visible};
 use crate::domain::connections::{self, ConnectionPatch, ConnectionSummary, PageItem};
-use crate::domain::exchange::{MAX_NOTE, MAX_TAGS};
+use crate::domain::exchange::{MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, RATING};
 use crate::domain::follow_ups::Cadence;
 use crate::domain::text::{self, Lines};
 use crate::error::{Error, FieldError, Problem, Result};
@@ -201,8 +201,11 @@ pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> 
     let mut clean = Vec::new();
     for (i, tag) in tags.iter().enumerate() {
         let tag = tag.trim();
-        if tag.is_empty() || tag.chars().count() > 50 {
-            errors.push(FieldError::new(format!("tags[{i}]"), "must be 1 to 50 characters"));
+        if tag.is_empty() || tag.chars().count() > MAX_TAG_LEN {
+            errors.push(FieldError::new(
+                format!("tags[{i}]"),
+                format!("must be 1 to {MAX_TAG_LEN} characters"),
+            ));
         } else if let Some(problem) = text::problem(tag, Lines::One) {
             errors.push(FieldError::new(format!("tags[{i}]"), problem));
         } else if !clean.iter().any(|t: &String| t == tag) {
@@ -223,8 +226,11 @@ pub fn check_note(field: &str, body: &str, errors: &mut Vec<FieldError>) -> Stri
 }
 
 pub fn check_rating(rating: i32, errors: &mut Vec<FieldError>) {
-    if !(1..=5).contains(&rating) {
-        errors.push(FieldError::new("rating", "must be 1 to 5"));
+    if !RATING.contains(&rating) {
+        errors.push(FieldError::new(
+            "rating",
+            format!("must be {} to {}", RATING.start(), RATING.end()),
+        ));
     }
 }
 
@@ -247,6 +253,7 @@ pub struct ConnectionPage {
     /// Oldest change first.
     pub items: Vec<ConnectionSummaryResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// On the last page: pass as `updated_since` next time to get only what changed since. Opaque.
     pub sync_token: Option<String>,
@@ -398,7 +405,7 @@ pub struct PatchConnectionRequest {
     /// Replaces the tags: at most 20, each 1 to 50 characters.
     pub tags: Option<Vec<String>>,
     /// 1 to 5; `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::whole::some_option")]
     #[schema(value_type = Option<i32>)]
     pub rating: Option<Option<i32>>,
     /// The connection's promise (its follow-up of origin `scan`: made, or edited); `null`
@@ -414,7 +421,7 @@ pub struct PatchConnectionRequest {
     #[schema(value_type = Option<CadenceName>)]
     pub cadence: Option<Option<String>>,
     /// With `cadence: days`: every so many days, 1 to 3,650.
-    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub cadence_days: Option<i64>,
 }
 
@@ -598,6 +605,7 @@ pub struct NotePage {
     /// the server received them): notes uploaded later from offline take their place.
     pub items: Vec<NoteResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

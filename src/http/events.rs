@@ -30,6 +30,7 @@ pub struct CreateEventRequest {
     #[schema(example = "America/Los_Angeles")]
     pub time_zone: String,
     /// Days after the end when the post-event follow-up queue is due (0 to 365, default 14).
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub follow_up_window_days: Option<i64>,
 }
 
@@ -44,6 +45,7 @@ pub struct PatchEventRequest {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ends_at: Option<String>,
     pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub follow_up_window_days: Option<i64>,
 }
 
@@ -88,6 +90,7 @@ impl EventResponse {
 pub struct EventList {
     pub items: Vec<EventResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::MAX_JSON_BODY;
 use crate::domain::accounts;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::startup::AppState;
 
 /// The account that signed the request's bearer token, checked to still exist: the token of a
@@ -70,7 +70,7 @@ fn authenticate(req: &HttpRequest) -> Result<TokenUser, Error> {
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .ok_or_else(|| {
             Error::unauthorized(
-                "unauthenticated",
+                ErrorCode::Unauthenticated,
                 "Send an access token: `Authorization: Bearer <token>`.",
             )
         })?;
@@ -121,7 +121,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let object = object.await?.into_inner();
             T::deserialize(Value::Object(object)).map(Json).map_err(|e| {
                 Error::bad_request(
-                    "invalid_body",
+                    ErrorCode::InvalidBody,
                     format!("The body does not have the expected shape: {e}."),
                 )
                 .into()
@@ -141,38 +141,44 @@ fn json_error(error: &JsonPayloadError) -> Error {
     match error {
         JsonPayloadError::ContentType => Error::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send the body as JSON with `Content-Type: application/json`.",
         ),
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             Error::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("The body is larger than the limit of {MAX_JSON_BODY} bytes."),
             )
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => Error::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("The body does not have the expected shape: {e}."),
         ),
-        JsonPayloadError::Deserialize(e) => {
-            Error::bad_request("malformed_json", format!("The body is not valid JSON: {e}."))
-        }
-        other => {
-            Error::bad_request("malformed_json", format!("The body could not be read: {other}."))
-        }
+        JsonPayloadError::Deserialize(e) => Error::bad_request(
+            ErrorCode::MalformedJson,
+            format!("The body is not valid JSON: {e}."),
+        ),
+        other => Error::bad_request(
+            ErrorCode::MalformedJson,
+            format!("The body could not be read: {other}."),
+        ),
     }
 }
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|error: PathError, _| {
-        Error::bad_request("invalid_path", format!("The path is not valid: {error}.")).into()
+        Error::bad_request(ErrorCode::InvalidPath, format!("The path is not valid: {error}."))
+            .into()
     })
 }
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
-        Error::bad_request("invalid_query", format!("The query string is not valid: {error}."))
-            .into()
+        Error::bad_request(
+            ErrorCode::InvalidQuery,
+            format!("The query string is not valid: {error}."),
+        )
+        .into()
     })
 }

@@ -236,6 +236,7 @@ pub struct FollowUpPage {
     /// In the order they were made, every state.
     pub items: Vec<FollowUpResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

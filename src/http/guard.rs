@@ -6,7 +6,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// A path or query string that decodes to a control character (NUL among them) names nothing:
 /// no id, slug or cursor Hallway makes contains one. Refused here, before any handler, so that
@@ -17,12 +17,12 @@ pub async fn refuse_control_characters(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let refusal = if decodes_to_control(req.path()) {
         Some(Error::not_found(
-            "route_not_found",
+            ErrorCode::RouteNotFound,
             "The path holds a control character: no resource is named so.",
         ))
     } else if decodes_to_control(req.query_string()) {
         Some(Error::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "The query string holds a control character, which no parameter accepts.",
         ))
     } else {

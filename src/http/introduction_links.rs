@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::introductions::links::{self, LinkView};
 use crate::domain::introductions::{Choice, Outcome};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::startup::AppState;
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -188,8 +188,9 @@ pub async fn answer_link(
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse> {
     let LinkForm { token, choice } = form.into_inner();
-    let choice = Choice::parse(&choice)
-        .ok_or_else(|| Error::bad_request("invalid_body", "choice must be accept or decline"))?;
+    let choice = Choice::parse(&choice).ok_or_else(|| {
+        Error::bad_request(ErrorCode::InvalidBody, "choice must be accept or decline")
+    })?;
     let url = state.config.public_url.clone();
     let result = state.db.write(move |conn| links::decide(conn, &url, &token, choice)).await;
     state.outbox_wake.notify_one();

@@ -5,12 +5,14 @@
 //! from the same table, so the two cannot drift apart.
 
 mod accounts;
+mod allowed;
 mod attendees;
 mod auth;
 mod badges;
 mod body;
 mod calendar;
 mod connections;
+mod contract;
 mod cors;
 mod events;
 mod exports;
@@ -34,6 +36,7 @@ mod starters;
 mod stream;
 mod topics;
 mod touches;
+mod whole;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -41,7 +44,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 pub use body::body_deadline;
 pub use cors::cors;
@@ -197,7 +200,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         App::new().into_utoipa_app().openapi(openapi_base()).configure(routes).split_for_parts().1;
     document_write_refusals(&mut api);
     body::document_body_timeout(&mut api);
-    api
+    contract::refine(api)
 }
 
 /// On SQLite any write can be refused with 503 (see `db::writer`): every POST, PUT, PATCH and
@@ -255,8 +258,19 @@ pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::Open
     cfg.app_data(extractors::json_config())
         .app_data(extractors::path_config())
         .app_data(extractors::query_config());
+    let routes = web::Data::new(allowed::Routes::from_document(&api));
     if docs {
-        cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
+        // No validator: the page never sends the document to a third party.
+        let config = utoipa_swagger_ui::Config::default().validator_url("none");
+        cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api).config(config));
+        cfg.route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        );
     } else {
         let document = web::Bytes::from(api.to_json().unwrap_or_default());
         cfg.route(
@@ -267,12 +281,29 @@ pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::Open
             }),
         );
     }
-    cfg.default_service(web::to(not_found));
+    cfg.app_data(routes).default_service(web::to(not_found));
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, Error> {
+/// No route answered: 405 with `Allow` when the path exists with other methods, else 404.
+async fn not_found(
+    req: HttpRequest,
+    routes: web::Data<allowed::Routes>,
+) -> Result<HttpResponse, Error> {
+    let allow = routes.methods(req.path());
+    // A path that has this method but that no route took (a malformed id) is not found.
+    if !allow.is_empty() && !allow.contains(&req.method().as_str()) {
+        return Err(Error::method_not_allowed(
+            &allow,
+            format!(
+                "{} {} is not a route; this path takes {}.",
+                req.method(),
+                req.path(),
+                allow.join(", ")
+            ),
+        ));
+    }
     Err(Error::not_found(
-        "route_not_found",
+        ErrorCode::RouteNotFound,
         format!("There is no route {} {}.", req.method(), req.path()),
     ))
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -13,11 +13,14 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// The one status a healthy probe answers.
+pub const HEALTHY: &str = "ok";
+
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up.", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(Health { status: HEALTHY })
 }
 
 /// The database answers, and on SQLite its writer takes writes.
@@ -32,14 +35,18 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
     if !state.db.takes_writes() {
         return Err(Error::unavailable(
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             None,
             "The database takes no writes: SQLite's writer has stopped.",
         ));
     }
     if state.db.ping().await {
-        Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+        Ok(HttpResponse::Ok().json(Health { status: HEALTHY }))
     } else {
-        Err(Error::unavailable("database_unavailable", None, "The database does not answer."))
+        Err(Error::unavailable(
+            ErrorCode::DatabaseUnavailable,
+            None,
+            "The database does not answer.",
+        ))
     }
 }

@@ -8,7 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::accounts::some;
 use super::{AuthUser, Json, pagination};
 use crate::db::attendees::ProfileChanges;
-use crate::domain::attendees::{self, Link, Profile, ProfilePatch, parse_links, parse_text};
+use crate::domain::attendees::{
+    self, Link, MAX_BIO, MAX_COMPANY, MAX_HEADLINE, MAX_PHONE, MAX_PROFILE_NAME, Profile,
+    ProfilePatch, parse_links, parse_text,
+};
 use crate::domain::text::Lines;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::startup::AppState;
@@ -156,11 +159,12 @@ fn text_change(
 
 fn parse_patch(request: PatchProfileRequest) -> Result<ProfilePatch> {
     let mut errors = Vec::new();
-    let name = text_change("name", request.name, (100, Lines::One), &mut errors);
-    let company = text_change("company", request.company, (200, Lines::One), &mut errors);
-    let headline = text_change("headline", request.headline, (200, Lines::One), &mut errors);
-    let bio = text_change("bio", request.bio, (2000, Lines::Many), &mut errors);
-    let phone = text_change("phone", request.phone, (40, Lines::One), &mut errors);
+    let name = text_change("name", request.name, (MAX_PROFILE_NAME, Lines::One), &mut errors);
+    let company = text_change("company", request.company, (MAX_COMPANY, Lines::One), &mut errors);
+    let headline =
+        text_change("headline", request.headline, (MAX_HEADLINE, Lines::One), &mut errors);
+    let bio = text_change("bio", request.bio, (MAX_BIO, Lines::Many), &mut errors);
+    let phone = text_change("phone", request.phone, (MAX_PHONE, Lines::One), &mut errors);
     if let Some(Some(phone)) = &phone
         && !phone.chars().all(|c| c.is_ascii_digit() || " +()-.".contains(c))
     {
@@ -310,6 +314,7 @@ impl From<Profile> for DirectoryEntry {
 pub struct DirectoryPage {
     pub items: Vec<DirectoryEntry>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -110,6 +110,7 @@ pub struct QueuePage {
     /// By due date (a snoozed one by the end of its snooze), then id.
     pub items: Vec<QueueItemResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -15,7 +15,7 @@ use super::promises::{FollowUpPromise, check_follow_up};
 use super::{Json, TokenUser, body};
 use crate::domain::connections::{self, ConnectionSummary};
 use crate::domain::exchange::{self, MAX_BATCH, ScanExtras, ScanInput, ScanResult, ScanStatus};
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, ErrorCode, FieldError, Problem, Result};
 use crate::startup::AppState;
 
 /// The largest batch body accepted, in bytes (500 scans with notes fit easily).
@@ -42,6 +42,7 @@ pub struct ScanRequest {
     /// Tags for the connection (replace earlier ones); at most 20.
     pub tags: Option<Vec<String>>,
     /// 1 to 5.
+    #[serde(default, deserialize_with = "super::whole::option")]
     pub rating: Option<i32>,
     /// A promise made on the spot: it becomes the connection's promise follow-up (origin
     /// `scan`; a later scan's promise edits it). A due date before the scan's day is refused
@@ -50,6 +51,7 @@ pub struct ScanRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the batch shape; items are read one by one
 pub struct ScanBatchRequest {
     /// 1 to 500 scans.
@@ -147,8 +149,10 @@ async fn run(
             let Some((event, scanner_id)) =
                 crate::db::scans::scanner_for_update(conn, &event_id, &account_id)?
             else {
-                let not_found =
-                    Error::not_found("event_not_found", "No event with this id is visible to you.");
+                let not_found = Error::not_found(
+                    ErrorCode::EventNotFound,
+                    "No event with this id is visible to you.",
+                );
                 return Err(crate::domain::accounts::gone_or(conn, &account_id, not_found));
             };
             exchange::record(conn, &event, &account_id, &scanner_id, items)
@@ -217,14 +221,17 @@ pub async fn scan(
     let (status, code) = match result.status {
         ScanStatus::Created => (StatusCode::CREATED, None),
         ScanStatus::AlreadyConnected => (StatusCode::OK, None),
-        ScanStatus::BadgeNotFound => (StatusCode::NOT_FOUND, Some("badge_not_found")),
-        ScanStatus::BadgeRevoked => (StatusCode::GONE, Some("badge_revoked")),
-        ScanStatus::CannotScanSelf => (StatusCode::UNPROCESSABLE_ENTITY, Some("cannot_scan_self")),
-        ScanStatus::DuplicateScan => (StatusCode::CONFLICT, Some("duplicate_scan")),
-        ScanStatus::Invalid => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(result.problem.unwrap_or("validation_failed")))
+        ScanStatus::BadgeNotFound => (StatusCode::NOT_FOUND, Some(ErrorCode::BadgeNotFound)),
+        ScanStatus::BadgeRevoked => (StatusCode::GONE, Some(ErrorCode::BadgeRevoked)),
+        ScanStatus::CannotScanSelf => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(ErrorCode::CannotScanSelf))
         }
-        ScanStatus::NoteLimitReached => (StatusCode::CONFLICT, Some("note_limit_reached")),
+        ScanStatus::DuplicateScan => (StatusCode::CONFLICT, Some(ErrorCode::DuplicateScan)),
+        ScanStatus::Invalid => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(result.problem.unwrap_or(ErrorCode::ValidationFailed)),
+        ),
+        ScanStatus::NoteLimitReached => (StatusCode::CONFLICT, Some(ErrorCode::NoteLimitReached)),
     };
     if let Some(code) = code {
         return Err(Error::new(status, code, result.reason.unwrap_or_default()));
@@ -275,13 +282,13 @@ pub async fn scan_batch(
     if body::media_type(&req) != "application/json" {
         return Err(Error::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send the body as JSON with `Content-Type: application/json`.",
         ));
     }
     let bytes = body::read(payload, MAX_BATCH_BYTES).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::bad_request("malformed_json", format!("The body is not valid JSON: {e}."))
+        Error::bad_request(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}."))
     })?;
     let items = match value {
         Value::Object(mut object) if object.len() == 1 => match object.remove("scans") {
@@ -304,7 +311,7 @@ pub async fn scan_batch(
 
 fn batch_shape() -> Error {
     Error::bad_request(
-        "invalid_body",
+        ErrorCode::InvalidBody,
         "The body must be an object with one key, `scans`, holding an array of scans.",
     )
 }

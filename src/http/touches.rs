@@ -123,6 +123,7 @@ pub struct TouchPage {
     /// In the order they were logged.
     pub items: Vec<TouchResponse>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::http::StatusCode;
 use tokio::sync::oneshot;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Threads that render sheets: one core at most goes to sheets, whatever the load.
 pub const THREADS: usize = 1;
@@ -67,7 +67,7 @@ impl Renderer {
             Ok(()) => Ok(answer),
             Err(TrySendError::Full(_)) => Err(Error::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "renderer_busy",
+                ErrorCode::RendererBusy,
                 "Badge sheets are being made for others; retry after the given time.",
             )
             .with_retry_after(BUSY_RETRY_SECS)),

@@ -13,6 +13,7 @@ mod badges;
 mod cadence;
 mod calendar_feed;
 mod connections;
+mod contract;
 mod cors;
 mod events;
 mod exports;

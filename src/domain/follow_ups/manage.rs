@@ -13,7 +13,7 @@ use crate::db::follow_ups::{self as store, FollowUp, FollowUpChanges, NewFollowU
 use crate::db::{self, DbConn};
 use crate::domain::attendees;
 use crate::domain::starters::{self, record::FeedbackChange};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use actix_web::http::StatusCode;
 
 /// A new follow-up, valid field by field.
@@ -45,11 +45,14 @@ pub struct Promise {
 }
 
 pub fn not_found() -> Error {
-    Error::not_found("follow_up_not_found", "You have no follow-up with this id.")
+    Error::not_found(ErrorCode::FollowUpNotFound, "You have no follow-up with this id.")
 }
 
 fn connection_not_found() -> Error {
-    Error::not_found("connection_not_found", "You have no connection with this id in this event.")
+    Error::not_found(
+        ErrorCode::ConnectionNotFound,
+        "You have no connection with this id in this event.",
+    )
 }
 
 /// The time zone of an account (UTC until they set theirs).
@@ -83,7 +86,7 @@ pub fn check_due(due: Due, connection: &Connection, tz: Tz) -> Result<()> {
     if due.day(tz) < met {
         return Err(Error::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "due_before_connection",
+            ErrorCode::DueBeforeConnection,
             format!("A follow-up cannot be due before the connection was made ({met})."),
         ));
     }
@@ -144,7 +147,7 @@ pub fn create(
     let (open, all) = store::counts(conn, connection_id)?;
     if open >= MAX_OPEN_PER_CONNECTION || all >= MAX_PER_CONNECTION {
         return Err(Error::conflict(
-            "follow_up_limit_reached",
+            ErrorCode::FollowUpLimitReached,
             format!(
                 "A connection holds at most {MAX_OPEN_PER_CONNECTION} open follow-ups and \
                  {MAX_PER_CONNECTION} in all; complete or dismiss some first."

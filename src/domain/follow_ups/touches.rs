@@ -12,7 +12,7 @@ use super::{
 use crate::db::connections::Connection;
 use crate::db::follow_ups::{self as store, FollowUpChanges, Touch};
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// A touch to log, valid field by field.
 #[derive(Clone, Debug)]
@@ -40,7 +40,7 @@ pub fn log(
     }
     if store::count_touches(conn, connection_id)? >= MAX_TOUCHES_PER_CONNECTION {
         return Err(Error::conflict(
-            "touch_limit_reached",
+            ErrorCode::TouchLimitReached,
             format!("A connection holds at most {MAX_TOUCHES_PER_CONNECTION} touches."),
         ));
     }
@@ -161,7 +161,7 @@ pub fn list(
     let (member, _, _) = crate::domain::attendees::member(conn, event_id, account_id)?;
     crate::db::connections::find_for_owner(conn, &member.id, connection_id)?.ok_or_else(|| {
         Error::not_found(
-            "connection_not_found",
+            ErrorCode::ConnectionNotFound,
             "You have no connection with this id in this event.",
         )
     })?;

@@ -31,7 +31,7 @@ use crate::db::accounts::{self as account_store, NewAccount};
 use crate::db::attendees::{self as store, Membership, NewMember, ProfileChanges};
 use crate::db::topics::Choice;
 use crate::db::{self, Db, DbConn, outbox};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::mail;
 
 /// Longest name, company or headline an import sets.
@@ -122,7 +122,10 @@ pub async fn run(
             super::attendees::organizer(conn, &event, &account)?;
             let event_name = db::events::find(conn, &event)?
                 .ok_or_else(|| {
-                    Error::not_found("event_not_found", "No event with this id is visible to you.")
+                    Error::not_found(
+                        ErrorCode::EventNotFound,
+                        "No event with this id is visible to you.",
+                    )
                 })?
                 .name;
             let (mut results, mut valid) = validate_all(rows, &topics::choosable(conn, &event)?);

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The most rows one import takes.
 pub const MAX_ROWS: usize = 10_000;
@@ -32,7 +32,7 @@ pub struct RowFields {
 fn empty_import() -> Error {
     Error::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "empty_import",
+        ErrorCode::EmptyImport,
         "The import has no attendee rows.",
     )
 }
@@ -40,7 +40,7 @@ fn empty_import() -> Error {
 fn too_many_rows() -> Error {
     Error::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "too_many_rows",
+        ErrorCode::TooManyRows,
         format!("An import takes at most {MAX_ROWS} rows; split the file."),
     )
 }
@@ -70,7 +70,7 @@ pub fn csv(bytes: &[u8]) -> Result<Vec<RawRow>> {
         .map_err(|e| {
             Error::new(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_csv",
+                ErrorCode::InvalidCsv,
                 format!("The header row cannot be read: {e}."),
             )
         })?
@@ -148,7 +148,7 @@ fn header_columns(header: &csv::ByteRecord) -> Result<Vec<&'static str>> {
     }
     Err(Error::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_csv_header",
+        ErrorCode::InvalidCsvHeader,
         format!(
             "The header row is not right: {}. Columns are: {} (only email is required).",
             problems.join("; "),
@@ -180,7 +180,7 @@ fn csv_fields(columns: &[&str], record: &csv::ByteRecord) -> Result<RowFields, S
 
 pub fn json(bytes: &[u8]) -> Result<Vec<RawRow>> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        Error::bad_request("malformed_json", format!("The body is not valid JSON: {e}."))
+        Error::bad_request(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}."))
     })?;
     let items = match value {
         Value::Object(mut object) if object.len() == 1 => match object.remove("attendees") {
@@ -204,7 +204,7 @@ pub fn json(bytes: &[u8]) -> Result<Vec<RawRow>> {
 
 fn wrong_shape() -> Error {
     Error::bad_request(
-        "invalid_body",
+        ErrorCode::InvalidBody,
         "The body must be an object with one key, `attendees`, holding an array of attendee objects.",
     )
 }

@@ -9,11 +9,14 @@ use super::{Choice, Outcome, answer, answerable, hash};
 use crate::db::introductions as store;
 use crate::db::{self, DbConn};
 use crate::domain::attendees::Visible;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The one answer for every token that opens nothing.
 pub fn not_found() -> Error {
-    Error::not_found("introduction_link_not_found", "This link does not open an introduction.")
+    Error::not_found(
+        ErrorCode::IntroductionLinkNotFound,
+        "This link does not open an introduction.",
+    )
 }
 
 /// What the page shows: who introduces whom, and the note.
@@ -69,6 +72,6 @@ pub fn decide(conn: &mut DbConn, public_url: &str, token: &str, choice: Choice) 
     let (intro, side) = resolve(conn, token, now)?;
     answer(conn, public_url, &intro, &side, choice, now).map_err(|error| {
         // A concurrent answer from the app: the link is used up, like any other.
-        if error.code() == "introduction_answered" { not_found() } else { error }
+        if error.code() == ErrorCode::IntroductionAnswered.as_str() { not_found() } else { error }
     })
 }

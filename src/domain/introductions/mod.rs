@@ -23,7 +23,7 @@ use crate::config::Quotas;
 use crate::db::connections::{self as connection_store, NewConnection};
 use crate::db::introductions::{self as store, Introduction, Token};
 use crate::db::{self, DbConn, attendees as member_store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::mail::{self, Origin};
 
 /// The longest note to one side, in characters.
@@ -76,13 +76,13 @@ fn cannot_introduce() -> Error {
     // One answer for a person closed to introductions, a block either way, and a pair that
     // declined before: the introducer learns none of these apart.
     Error::conflict(
-        "cannot_introduce",
+        ErrorCode::CannotIntroduce,
         "These two people cannot be introduced: one of them does not take introductions now.",
     )
 }
 
 pub fn not_found() -> Error {
-    Error::not_found("introduction_not_found", "You have no introduction with this id.")
+    Error::not_found(ErrorCode::IntroductionNotFound, "You have no introduction with this id.")
 }
 
 /// Introduces two of the caller's connections in the event; queues one email to each.
@@ -97,20 +97,20 @@ pub fn introduce(
     let (me, _, _) = attendees::member(conn, event_id, account_id)?;
     if request.first == request.second {
         return Err(Error::unprocessable(
-            "cannot_introduce_to_themselves",
+            ErrorCode::CannotIntroduceToThemselves,
             "An introduction needs two different people.",
         ));
     }
     if request.first == me.id || request.second == me.id {
         return Err(Error::unprocessable(
-            "cannot_introduce_yourself",
+            ErrorCode::CannotIntroduceYourself,
             "Introduce two of your connections; to meet someone yourself, scan their badge.",
         ));
     }
     let people = member_store::find_many(conn, &[request.first.clone(), request.second.clone()])?;
     if people.len() != 2 || people.iter().any(|(m, _, _)| m.event_id != event_id) {
         return Err(Error::unprocessable(
-            "attendee_not_in_event",
+            ErrorCode::AttendeeNotInEvent,
             "Both people must be attendees of this event.",
         ));
     }
@@ -125,7 +125,7 @@ pub fn introduce(
     };
     if !connected(&request.first) || !connected(&request.second) {
         return Err(Error::unprocessable(
-            "not_your_connection",
+            ErrorCode::NotYourConnection,
             "You can introduce only people you are connected with in this event.",
         ));
     }
@@ -136,13 +136,16 @@ pub fn introduce(
         std::slice::from_ref(&request.second),
     )?;
     if together.iter().any(|c| c.deleted_at.is_none()) {
-        return Err(Error::conflict("already_connected", "These two are connected already."));
+        return Err(Error::conflict(
+            ErrorCode::AlreadyConnected,
+            "These two are connected already.",
+        ));
     }
     let (a, b) = ordered(&request.first, &request.second);
     let history = store::of_pair(conn, event_id, a, b)?;
     if history.iter().any(|i| i.state == "pending") {
         return Err(Error::conflict(
-            "introduction_pending",
+            ErrorCode::IntroductionPending,
             "These two have an introduction waiting for their answers.",
         ));
     }
@@ -203,7 +206,7 @@ pub fn introduce(
             _,
         )) => {
             return Err(Error::conflict(
-                "introduction_pending",
+                ErrorCode::IntroductionPending,
                 "These two have an introduction waiting for their answers.",
             ));
         }
@@ -303,7 +306,7 @@ pub fn respond(
     let now = db::now();
     if !answerable(&intro, &side, now) {
         return Err(Error::conflict(
-            "introduction_answered",
+            ErrorCode::IntroductionAnswered,
             "This introduction has your answer already, or has expired.",
         ));
     }
@@ -333,7 +336,7 @@ fn answer(
     let recorded = store::answer(conn, &intro.id, is_a, choice.stored())?;
     if !recorded {
         return Err(Error::conflict(
-            "introduction_answered",
+            ErrorCode::IntroductionAnswered,
             "This introduction has your answer already, or has expired.",
         ));
     }
@@ -450,10 +453,10 @@ pub fn expire_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<u
 pub fn block(conn: &mut DbConn, event_id: &str, account_id: &str, attendee_id: &str) -> Result<()> {
     let (me, _, _) = attendees::member(conn, event_id, account_id)?;
     let other = member_store::find(conn, event_id, attendee_id)?.ok_or_else(|| {
-        Error::not_found("attendee_not_found", "No attendee with this id in this event.")
+        Error::not_found(ErrorCode::AttendeeNotFound, "No attendee with this id in this event.")
     })?;
     if other.0.id == me.id {
-        return Err(Error::unprocessable("cannot_block_self", "You cannot block yourself."));
+        return Err(Error::unprocessable(ErrorCode::CannotBlockSelf, "You cannot block yourself."));
     }
     store::block(conn, event_id, &me.id, &other.0.id, db::now())?;
     Ok(())

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use crate::db::introductions as store;
 use crate::db::{self, DbConn, connections as connection_store};
 use crate::domain::attendees::{self, Profile, Visible};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Why two people fit, one kind of reason with its topics.
 #[derive(Debug, Clone)]
@@ -143,7 +143,7 @@ pub fn dismiss(
 ) -> Result<()> {
     let (me, _, _) = attendees::member(conn, event_id, account_id)?;
     let other = crate::db::attendees::find(conn, event_id, attendee_id)?.ok_or_else(|| {
-        Error::not_found("attendee_not_found", "No attendee with this id in this event.")
+        Error::not_found(ErrorCode::AttendeeNotFound, "No attendee with this id in this event.")
     })?;
     store::dismiss(conn, event_id, &me.id, &other.0.id, db::now())?;
     Ok(())

@@ -9,7 +9,7 @@ use crate::db::starters::{self as store, Show};
 use crate::db::{self, DbConn};
 use crate::domain::attendees::{self, Profile};
 use crate::domain::topics;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Whom the starters are for: an attendee of the event, or the other side of my connection.
 pub enum Target {
@@ -33,13 +33,16 @@ pub struct PairStarters {
 
 fn attendee_not_found() -> Error {
     Error::not_found(
-        "attendee_not_found",
+        ErrorCode::AttendeeNotFound,
         "No attendee with this id in this event is visible to you.",
     )
 }
 
 fn connection_not_found() -> Error {
-    Error::not_found("connection_not_found", "You have no connection with this id in this event.")
+    Error::not_found(
+        ErrorCode::ConnectionNotFound,
+        "You have no connection with this id in this event.",
+    )
 }
 
 /// The ranked starters for the caller and the target. A person of another event or unknown is
@@ -59,7 +62,7 @@ pub fn for_pair(
             let other = db::attendees::find(conn, event_id, &id)?.ok_or_else(attendee_not_found)?;
             if other.0.id == me.0.id {
                 return Err(Error::unprocessable(
-                    "starters_for_self",
+                    ErrorCode::StartersForSelf,
                     "Starters are questions to ask someone else: pick another attendee.",
                 ));
             }
@@ -81,7 +84,7 @@ pub fn for_pair(
         return Err(Error::internal(anyhow::anyhow!("profiles vanished")));
     };
     let event = db::events::find(conn, event_id)?.ok_or_else(|| {
-        Error::not_found("event_not_found", "No event with this id is visible to you.")
+        Error::not_found(ErrorCode::EventNotFound, "No event with this id is visible to you.")
     })?;
     let slugs: Vec<String> =
         other.can_talk_about.iter().chain(&other.want_to_learn).cloned().collect();

@@ -10,7 +10,7 @@
 use crate::db::starters::{self as store, Counts, Feedback, Show};
 use crate::db::{self, DbConn};
 use crate::domain::attendees;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The most starters kept per viewer in an event.
 pub const MAX_SHOWS_PER_PERSON: i64 = 1_000;
@@ -46,7 +46,10 @@ pub struct FeedbackChange {
 }
 
 fn starter_not_found() -> Error {
-    Error::not_found("starter_not_found", "No starter with this id was shown to you in this event.")
+    Error::not_found(
+        ErrorCode::StarterNotFound,
+        "No starter with this id was shown to you in this event.",
+    )
 }
 
 /// Applies feedback to one of the caller's starters, and moves the counters by the difference.
