@@ -52,7 +52,13 @@ fn rate(rows: usize, started: Instant) -> f64 {
 
 /// Measures every ceiling for `backend` on the database at `url`, inserting scans of
 /// `scanner_id` in `event_id` (the server must be idle).
-pub fn measure(backend: &str, url: &str, event_id: &str, scanner_id: &str, clients: usize) -> Ceilings {
+pub fn measure(
+    backend: &str,
+    url: &str,
+    event_id: &str,
+    scanner_id: &str,
+    clients: usize,
+) -> Ceilings {
     let pool = db::connect(url, u32::try_from(clients).unwrap()).unwrap();
     let mut conn = pool.get().unwrap();
 
@@ -85,8 +91,10 @@ pub fn measure(backend: &str, url: &str, event_id: &str, scanner_id: &str, clien
                     let mut conn = pool.get().unwrap();
                     for _ in 0..ROWS / clients {
                         let r = row(event_id, scanner_id);
-                        conn.transaction(|c| diesel::insert_into(scans::table).values(&r).execute(c))
-                            .unwrap();
+                        conn.transaction(|c| {
+                            diesel::insert_into(scans::table).values(&r).execute(c)
+                        })
+                        .unwrap();
                     }
                 });
             }

@@ -15,6 +15,7 @@ mod calendar_feed;
 mod connections;
 mod events;
 mod exports;
+mod follow_up_fixes;
 mod follow_up_jobs;
 mod follow_ups;
 mod imports;

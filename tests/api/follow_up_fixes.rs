@@ -1,0 +1,72 @@
+//! Defects a review found in the follow-up queue, each pinned: an ended snooze that can be edited,
+//! a completed cadence check-in that can be snoozed, the post-event queue that respects follow-ups
+//! and deletions made while it runs, and past events that the first worker run leaves alone.
+
+use awc::http::StatusCode;
+use chrono::{Duration, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use hallway::db::schema::follow_ups;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::follow_ups::{add, change, day_in, met_in_september};
+use crate::helpers::{Backend, spawn_app};
+
+both_backends!(
+    a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again,
+    snoozing_a_completed_cadence_check_in_keeps_one_upcoming_check_in,
+);
+
+async fn a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (event, ada, _, connection) = met_in_september(&app).await;
+    let made =
+        add(&app, &ada, &event, &connection, json!({ "kind": "send", "due_at": "2026-09-20" }))
+            .await;
+    let id = made["follow_up_id"].as_str().unwrap().to_owned();
+    let until = day_in(Tz::UTC, 2).to_string();
+    let snoozed = change(&app, &ada, &id, json!({ "snoozed_until": until })).await;
+    assert_eq!(snoozed.status, StatusCode::OK, "{}", snoozed.body);
+    // The snooze ends: its day passes (set in the database, no waiting).
+    let ended = (Utc::now() - Duration::hours(1)).naive_utc();
+    let row = id.clone();
+    app.query(move |conn| {
+        diesel::update(follow_ups::table.find(row))
+            .set((follow_ups::snoozed_until.eq(Some(ended)), follow_ups::queue_at.eq(ended)))
+            .execute(conn)
+    });
+    let edited = change(&app, &ada, &id, json!({ "note": "the article on rate limiting" })).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(edited.body["note"], "the article on rate limiting");
+    assert_eq!(edited.body["state"], "open", "an ended snooze is open again");
+    assert!(edited.body["snoozed_until"].is_null(), "{}", edited.body);
+    // A new snooze still has to be in the future.
+    let past = change(&app, &ada, &id, json!({ "snoozed_until": "2026-09-21" })).await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(past.body["errors"][0]["field"], "snoozed_until");
+}
+
+async fn snoozing_a_completed_cadence_check_in_keeps_one_upcoming_check_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (event, ada, _, connection) = met_in_september(&app).await;
+    let path = format!("/v1/events/{event}/connections/{connection}");
+    let weekly = app.patch(&path, Some(&ada.access_token), &json!({ "cadence": "weekly" })).await;
+    assert_eq!(weekly.status, StatusCode::OK, "{}", weekly.body);
+    let check_in = weekly.body["follow_up"]["follow_up_id"].as_str().unwrap().to_owned();
+    let done = change(&app, &ada, &check_in, json!({ "state": "done" })).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let until = day_in(Tz::UTC, 3).to_string();
+    let snoozed = change(&app, &ada, &check_in, json!({ "snoozed_until": until })).await;
+    assert_eq!(snoozed.status, StatusCode::OK, "{}", snoozed.body);
+    assert_eq!(snoozed.body["state"], "snoozed");
+    let conn_id = connection.clone();
+    let open: Vec<String> = app.query(move |conn| {
+        follow_ups::table
+            .filter(follow_ups::connection_id.eq(conn_id))
+            .filter(follow_ups::origin.eq("cadence").and(follow_ups::is_open.eq(true)))
+            .select(follow_ups::id)
+            .load(conn)
+    });
+    assert_eq!(open, [check_in], "the snoozed check-in is the one upcoming");
+}
