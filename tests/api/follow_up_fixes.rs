@@ -6,16 +6,23 @@ use awc::http::StatusCode;
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use hallway::db::schema::follow_ups;
+use hallway::db::schema::{events, follow_ups};
+use hallway::worker::jobs;
 use serde_json::json;
 
 use crate::both_backends;
 use crate::follow_ups::{add, change, day_in, met_in_september};
 use crate::helpers::{Backend, spawn_app};
 
+const PAST_EVENTS_GENERATED: [&str; 2] = [
+    include_str!("../../migrations/sqlite/2026-12-02-000090_past_events_generated/up.sql"),
+    include_str!("../../migrations/postgres/2026-12-02-000090_past_events_generated/up.sql"),
+];
+
 both_backends!(
     a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again,
     snoozing_a_completed_cadence_check_in_keeps_one_upcoming_check_in,
+    events_whose_window_had_passed_are_marked_generated_and_get_no_overdue_check_ins,
 );
 
 async fn a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again(backend: Backend) {
@@ -69,4 +76,40 @@ async fn snoozing_a_completed_cadence_check_in_keeps_one_upcoming_check_in(backe
             .load(conn)
     });
     assert_eq!(open, [check_in], "the snoozed check-in is the one upcoming");
+}
+
+async fn events_whose_window_had_passed_are_marked_generated_and_get_no_overdue_check_ins(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    // Met in September: the event ended 2026-09-11, its 10-day window passed long ago.
+    let (past, _, _, _) = met_in_september(&app).await;
+    let (recent, _, _, _) = met_in_september(&app).await;
+    let ended = (Utc::now() - Duration::days(2)).naive_utc();
+    let recent_id = recent.clone();
+    app.query(move |conn| {
+        diesel::update(events::table.find(recent_id))
+            .set((events::starts_at.eq(ended - Duration::days(1)), events::ends_at.eq(ended)))
+            .execute(conn)
+    });
+    // As when the migration ran on a database holding these events.
+    let sql = PAST_EVENTS_GENERATED[usize::from(backend == Backend::Postgres)];
+    app.query(move |conn| diesel::connection::SimpleConnection::batch_execute(conn, sql));
+    let generated = |event: String| {
+        app.query(move |conn| {
+            events::table
+                .find(event)
+                .select(events::follow_ups_generated_at)
+                .first::<Option<chrono::NaiveDateTime>>(conn)
+        })
+    };
+    assert!(generated(past.clone()).is_some(), "the window had passed: marked");
+    assert!(generated(recent.clone()).is_none(), "still inside its window: not marked");
+    let made = jobs::generate_post_event(&app.db, Utc::now()).await.unwrap();
+    assert_eq!(made, 2, "the recent event's two connections, none of the past one's");
+    let past_id = past.clone();
+    let overdue: i64 = app.query(move |conn| {
+        follow_ups::table.filter(follow_ups::event_id.eq(past_id)).count().get_result(conn)
+    });
+    assert_eq!(overdue, 0);
 }
