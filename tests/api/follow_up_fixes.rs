@@ -23,6 +23,7 @@ both_backends!(
     a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again,
     snoozing_a_completed_cadence_check_in_keeps_one_upcoming_check_in,
     events_whose_window_had_passed_are_marked_generated_and_get_no_overdue_check_ins,
+    a_follow_up_or_a_deletion_made_while_the_post_event_queue_runs_is_respected,
 );
 
 async fn a_follow_up_whose_snooze_has_ended_can_be_edited_and_is_open_again(backend: Backend) {
@@ -112,4 +113,95 @@ async fn events_whose_window_had_passed_are_marked_generated_and_get_no_overdue_
         follow_ups::table.filter(follow_ups::event_id.eq(past_id)).count().get_result(conn)
     });
     assert_eq!(overdue, 0);
+}
+
+/// While another transaction holds both sides of a connection (Ada deletes hers, Bob makes a
+/// follow-up on his), the post-event generation runs; on PostgreSQL it reads before they commit
+/// and then waits for their rows, really concurrently. Neither side gets a post-event check-in.
+/// SQLite has one writer: the other transaction commits first.
+async fn a_follow_up_or_a_deletion_made_while_the_post_event_queue_runs_is_respected(
+    backend: Backend,
+) {
+    use hallway::db::schema::connections;
+    use hallway::domain::follow_ups::{Due, Kind, Origin, manage};
+    let app = spawn_app(backend).await;
+    let (event, _, bob, ada_side) = met_in_september(&app).await;
+    let bob_side =
+        app.connections(&bob, &event).await[0]["connection_id"].as_str().unwrap().to_owned();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let mut other = app.db.get().unwrap();
+    let (ada_id, bob_id, bob_account) =
+        (ada_side.clone(), bob_side.clone(), bob.account_id.clone());
+    let holder = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        let now = hallway::db::now();
+        other.batch_execute("BEGIN").unwrap();
+        hallway::db::follow_ups::lock_connection(&mut other, &bob_id).unwrap();
+        let found =
+            hallway::db::connections::find_many(&mut other, &[bob_id]).unwrap().pop().unwrap();
+        let what = manage::What {
+            kind: Kind::Send,
+            note: None,
+            due: Due::At(now),
+            origin: Origin::Manual,
+        };
+        let row = manage::new_row(&found, &bob_account, what, Tz::UTC, now);
+        hallway::db::follow_ups::insert(&mut other, &row).unwrap();
+        diesel::update(connections::table.find(ada_id))
+            .set(connections::deleted_at.eq(Some(now)))
+            .execute(&mut other)
+            .unwrap();
+        held_tx.send(()).unwrap();
+        commit_rx.recv().unwrap();
+        other.batch_execute("COMMIT").unwrap();
+    });
+    held_rx.recv().unwrap();
+    let generation = jobs::generate_post_event(&app.db, at_utc("2026-09-12T00:00:00Z"));
+    let release = async {
+        if backend == Backend::Postgres {
+            // Until the generation waits for the held rows (it has read them by then).
+            while waiting_for_a_lock(&app) == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        commit_tx.send(()).unwrap();
+    };
+    let (made, ()) = if backend == Backend::Postgres {
+        futures_util::future::join(generation, release).await
+    } else {
+        release.await;
+        (generation.await, ())
+    };
+    holder.join().unwrap();
+    assert_eq!(made.unwrap(), 0, "no check-in for either side");
+    let event_id = event.clone();
+    let post_event: i64 = app.query(move |conn| {
+        follow_ups::table
+            .filter(follow_ups::event_id.eq(event_id).and(follow_ups::origin.eq("post_event")))
+            .count()
+            .get_result(conn)
+    });
+    assert_eq!(post_event, 0);
+}
+
+fn at_utc(raw: &str) -> chrono::DateTime<Utc> {
+    raw.parse().unwrap()
+}
+
+/// Sessions of this database waiting for a row lock (PostgreSQL).
+fn waiting_for_a_lock(app: &crate::helpers::TestApp) -> i64 {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.query(|conn| {
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock'",
+        )
+        .get_result::<Waiting>(conn)
+    })
+    .n
 }
