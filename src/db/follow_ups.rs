@@ -261,6 +261,15 @@ pub struct QueueRange {
     pub before: Option<NaiveDateTime>,
 }
 
+/// Ids of connections not deleted: the queue and the digests never show a deleted connection's
+/// follow-ups (deleting one removes them; this holds even if one slipped in).
+fn live_connections() -> diesel::dsl::Select<
+    diesel::dsl::Filter<connections::table, diesel::dsl::IsNull<connections::deleted_at>>,
+    connections::id,
+> {
+    connections::table.filter(connections::deleted_at.is_null()).select(connections::id)
+}
+
 /// A page of the account's follow-ups in the range, by (`queue_at`, id) after `after`.
 pub fn queue_page(
     conn: &mut DbConn,
@@ -272,6 +281,7 @@ pub fn queue_page(
     let mut query = follow_ups::table
         .filter(follow_ups::account_id.eq(account_id))
         .filter(follow_ups::is_open.eq(range.open))
+        .filter(follow_ups::connection_id.eq_any(live_connections()))
         .order((follow_ups::queue_at.asc(), follow_ups::id.asc()))
         .limit(limit)
         .select(FollowUp::as_select())
@@ -321,6 +331,7 @@ pub fn count_open_before(
         .filter(follow_ups::account_id.eq(account_id))
         .filter(follow_ups::is_open.eq(true))
         .filter(follow_ups::queue_at.lt(before))
+        .filter(follow_ups::connection_id.eq_any(live_connections()))
         .count()
         .get_result(conn)
 }

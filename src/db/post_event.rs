@@ -1,5 +1,7 @@
 //! The post-event queue's bookkeeping: which ended event is next, and how far its generation got.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -51,6 +53,28 @@ pub fn connections_after(
         query = query.filter(connections::id.gt(after));
     }
     query.load(conn)
+}
+
+/// Of these connections, the ones still live, their rows locked on PostgreSQL (in id order, as
+/// every writer takes them, and before the change counters: see `changes`) until the transaction
+/// ends, so that no follow-up or deletion slips in between this read and the caller's writes. A
+/// row deleted while we waited for its lock is re-checked by PostgreSQL and left out. SQLite has
+/// one writer at a time.
+pub fn lock_live(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashSet<String>> {
+    let mut live = HashSet::new();
+    for chunk in ids.chunks(super::BATCH_ROWS) {
+        let query = connections::table
+            .filter(connections::id.eq_any(chunk))
+            .filter(connections::deleted_at.is_null())
+            .order(connections::id.asc())
+            .select(connections::id);
+        let found: Vec<String> = match conn {
+            DbConn::Postgres(pg) => query.for_no_key_update().load(pg)?,
+            DbConn::Sqlite(lite) => query.load(lite)?,
+        };
+        live.extend(found);
+    }
+    Ok(live)
 }
 
 /// On PostgreSQL, locks these connection rows (in id order, as every writer takes them) before

@@ -17,6 +17,7 @@ mod contract;
 mod cors;
 mod events;
 mod exports;
+mod follow_up_fixes;
 mod follow_up_jobs;
 mod follow_ups;
 mod imports;

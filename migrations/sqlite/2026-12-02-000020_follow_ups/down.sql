@@ -3,7 +3,7 @@ ALTER TABLE connections ADD COLUMN follow_up_due_at TIMESTAMP;
 UPDATE connections SET
     follow_up_text = (SELECT f.note FROM follow_ups f WHERE f.connection_id = connections.id
                       AND f.is_open ORDER BY f.queue_at LIMIT 1),
-    follow_up_due_at = (SELECT COALESCE(f.due_at, f.due_on) FROM follow_ups f
+    follow_up_due_at = (SELECT COALESCE(f.due_at, date(f.due_on) || ' 00:00:00') FROM follow_ups f
                         WHERE f.connection_id = connections.id AND f.is_open
                         ORDER BY f.queue_at LIMIT 1);
 DROP TABLE digests_sent;

@@ -235,7 +235,12 @@ pub fn update(
         }
         None => Due::of(&row),
     };
-    let current = State::parse(&row.state).unwrap_or(State::Open);
+    let current = match State::parse(&row.state).unwrap_or(State::Open) {
+        // A snooze whose end has passed is open again: editing it must not trip the rule that
+        // a snooze ends in the future.
+        State::Snoozed if row.snoozed_until.is_none_or(|until| until <= now) => State::Open,
+        state => state,
+    };
     let state = match (patch.state, patch.snoozed_until) {
         (Some(state), _) => state,
         (None, Some(_)) => State::Snoozed,
@@ -303,8 +308,9 @@ pub fn update(
         }
     }
     changes.state = Some(state.as_str());
-    let reopened_check_in =
-        state == State::Open && current != State::Open && current != State::Snoozed;
+    // From closed (done, dismissed) to open or snoozed: both count as open (`is_open`).
+    let reopened_check_in = matches!(state, State::Open | State::Snoozed)
+        && matches!(current, State::Done | State::Dismissed);
     if reopened_check_in && row.origin == Origin::Cadence.as_str() {
         // Undoing a completion: the check-in scheduled by it goes, so that one stays upcoming.
         if let Some(next) = store::open_cadence(conn, &row.connection_id)? {

@@ -35,12 +35,14 @@ pub fn step(conn: &mut DbConn, now: NaiveDateTime) -> Result<Option<Step>> {
     let made =
         progress::connections_after(conn, &event.id, event.follow_ups_cursor.as_deref(), CHUNK)?;
     let ids: Vec<String> = made.iter().map(|(id, _, _)| id.clone()).collect();
+    // Lock first, then read: a follow-up added or a deletion made meanwhile is seen.
+    let live: HashSet<String> = progress::lock_live(conn, &ids)?;
     let busy: HashSet<String> = store::with_open(conn, &ids)?;
     let due = event.ends_at + Duration::days(i64::from(event.follow_up_window_days));
     let stamp_at = db::now();
     let rows: Vec<NewFollowUp> = made
         .iter()
-        .filter(|(id, _, _)| !busy.contains(id))
+        .filter(|(id, _, _)| live.contains(id) && !busy.contains(id))
         .map(|(id, owner, account)| NewFollowUp {
             id: db::new_id(),
             event_id: event.id.clone(),
@@ -65,8 +67,6 @@ pub fn step(conn: &mut DbConn, now: NaiveDateTime) -> Result<Option<Step>> {
     } else {
         let changed: Vec<String> = rows.iter().map(|r| r.connection_id.clone()).collect();
         let owners: Vec<String> = rows.iter().map(|r| r.owner_id.clone()).collect();
-        // Connection rows before change counters, as every writer takes them.
-        progress::lock_connections(conn, &changed)?;
         let created = store::insert_unless_taken(conn, &rows)?;
         // Their answers now carry the check-in: delta sync must bring them.
         db::changes::stamp_connections(conn, &event.id, &owners, &changed)?;
