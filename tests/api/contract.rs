@@ -32,7 +32,7 @@ async fn a_wrong_method_on_a_known_path_answers_405_with_allow(backend: Backend)
     let event_path = format!("/v1/events/{event}");
     let post = app.send(Method::POST, &event_path, token, None).await;
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(post.header("allow"), Some("GET, PATCH"));
+    assert_eq!(post.header("allow"), Some("GET, PATCH, DELETE"));
 
     // A parameter with a literal suffix: only `.vcf` paths take the vCard's method.
     let vcf = app.send(Method::DELETE, "/v1/me/connections.vcf", token, None).await;
