@@ -186,6 +186,7 @@ async fn queue_latency(backend: &str) -> Vec<(String, String)> {
     chunked(&db, &follow_ups, 2_000, |conn, chunk| {
         hallway::db::follow_ups::insert_unless_taken(conn, chunk).unwrap();
     });
+    analyze(&db);
 
     let http = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let bearer = format!("Bearer {}", token(&me));
@@ -243,6 +244,7 @@ async fn post_event(backend: &str) -> Vec<(String, String)> {
         hallway::db::connections::insert_missing(conn, chunk).unwrap();
     });
     drop(connections);
+    analyze(&db);
     let rss_before = server.peak_rss_mib();
     // The event ends now: the worker's next round (within a second) generates its queue.
     let started = Instant::now();
@@ -283,6 +285,13 @@ async fn post_event(backend: &str) -> Vec<(String, String)> {
             format!("{rss_before:.0} / {:.0} MiB", server.peak_rss_mib()),
         ),
     ]
+}
+
+/// Gives the planner the statistics a database that grew over months would have (the data was
+/// written in one go a moment ago, before autovacuum could look at it).
+fn analyze(db: &Db) {
+    let mut conn = db.get().unwrap();
+    diesel::sql_query("ANALYZE").execute(&mut *conn).unwrap();
 }
 
 pub async fn run(backend: &str) -> Vec<(String, String)> {
