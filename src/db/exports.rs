@@ -34,17 +34,7 @@ pub fn live_connections(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Connection>> {
-    let mut query = connections::table
-        .filter(connections::owner_id.eq_any(owners))
-        .filter(connections::deleted_at.is_null())
-        .order(connections::id.asc())
-        .limit(limit)
-        .select(Connection::as_select())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(connections::id.gt(after));
-    }
-    query.load(conn)
+    connections_page(conn, owners, false, after, limit)
 }
 
 /// A page of the connections of `owners` that their owner deleted (their tombstones), by id.
@@ -54,13 +44,27 @@ pub fn deleted_connections(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Connection>> {
+    connections_page(conn, owners, true, after, limit)
+}
+
+fn connections_page(
+    conn: &mut DbConn,
+    owners: &[String],
+    deleted: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Connection>> {
     let mut query = connections::table
         .filter(connections::owner_id.eq_any(owners))
-        .filter(connections::deleted_at.is_not_null())
         .order(connections::id.asc())
         .limit(limit)
         .select(Connection::as_select())
         .into_boxed();
+    query = if deleted {
+        query.filter(connections::deleted_at.is_not_null())
+    } else {
+        query.filter(connections::deleted_at.is_null())
+    };
     if let Some(after) = after {
         query = query.filter(connections::id.gt(after));
     }
