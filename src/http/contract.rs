@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::{
-    accounts, attendees, badges, email, events, exchange, follow_ups, import, topics,
+    accounts, attendees, badges, email, events, exchange, follow_ups, import, introductions, topics,
 };
 use crate::error::ErrorCode;
 
@@ -136,6 +136,8 @@ pub fn bounds() -> Vec<(&'static str, &'static str, Bound)> {
         ("PatchFollowUpRequest", "completion_note", MaxLength(follow_ups::MAX_NOTE)),
         ("FollowUpPromise", "text", MaxLength(follow_ups::MAX_NOTE)),
         ("TouchRequest", "note", MaxLength(follow_ups::MAX_NOTE)),
+        ("IntroducedPerson", "note", MinLength(1)),
+        ("IntroducedPerson", "note", MaxLength(introductions::MAX_NOTE)),
         ("PatchConnectionRequest", "cadence_days", Minimum(1)),
         ("PatchConnectionRequest", "cadence_days", Maximum(follow_ups::MAX_CADENCE_DAYS)),
     ]);
