@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::Timestamp;
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
 use super::DbConn;
 use super::changes::Horizon;
@@ -62,7 +62,7 @@ pub struct ConnectionChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = connection_notes)]
 pub struct Note {
     pub id: String,
@@ -370,14 +370,36 @@ pub fn count_connected_people(conn: &mut DbConn, event_id: &str) -> QueryResult<
         .map(|owners| i64::try_from(owners.len()).unwrap_or(i64::MAX))
 }
 
-/// The connection's latest `n` notes, newest first.
-pub fn latest_notes(conn: &mut DbConn, connection_id: &str, n: i64) -> QueryResult<Vec<Note>> {
-    connection_notes::table
-        .filter(connection_notes::connection_id.eq(connection_id))
-        .order(connection_notes::id.desc())
-        .limit(n)
-        .select(Note::as_select())
-        .load(conn)
+/// The latest `n` notes of each of these connections (by when they were written, newest first),
+/// grouped by connection: one query however many connections.
+///
+/// Backend-specific, because diesel's DSL has neither `LATERAL` nor window functions: PostgreSQL
+/// reads each connection's first `n` entries of `connection_notes_written`; SQLite numbers each
+/// connection's notes over the same index and keeps the first `n`.
+pub fn latest_notes_of(conn: &mut DbConn, ids: &[String], n: i64) -> QueryResult<Vec<Note>> {
+    match conn {
+        DbConn::Postgres(pg) => diesel::sql_query(
+            "SELECT n.id, n.connection_id, n.event_id, n.body, n.written_at, n.created_at \
+             FROM unnest($1::text[]) AS c(id) CROSS JOIN LATERAL ( \
+               SELECT * FROM connection_notes WHERE connection_id = c.id \
+               ORDER BY written_at DESC, id DESC LIMIT $2) n \
+             ORDER BY n.connection_id, n.written_at DESC, n.id DESC",
+        )
+        .bind::<Array<Text>, _>(ids)
+        .bind::<BigInt, _>(n)
+        .load(pg),
+        DbConn::Sqlite(lite) => diesel::sql_query(
+            "SELECT id, connection_id, event_id, body, written_at, created_at FROM ( \
+               SELECT *, ROW_NUMBER() OVER ( \
+                 PARTITION BY connection_id ORDER BY written_at DESC, id DESC) AS place \
+               FROM connection_notes \
+               WHERE connection_id IN (SELECT value FROM json_each(?))) \
+             WHERE place <= ? ORDER BY connection_id, written_at DESC, id DESC",
+        )
+        .bind::<Text, _>(serde_json::Value::from(ids.to_vec()).to_string())
+        .bind::<BigInt, _>(n)
+        .load(lite),
+    }
 }
 
 /// Connections by id, deleted ones too.

@@ -69,7 +69,7 @@ pub struct QueueItemResponse {
     /// The other person, as their sharing profile lets the caller see them now.
     pub person: SharedProfile,
     pub event: EventRef,
-    /// My latest notes on the connection (at most 3, newest first).
+    /// My latest notes on the connection (at most 3, by when they were written, newest first).
     pub my_notes: Vec<NotePreviewResponse>,
     /// How many notes I have on the connection in all.
     pub note_count: i32,

@@ -20,6 +20,7 @@ both_backends!(
     a_cadence_of_zero_or_minus_three_days_or_an_unknown_one_is_refused,
     concurrent_touches_leave_exactly_one_upcoming_check_in,
     the_queue_sorts_my_follow_ups_by_my_day_and_carries_what_i_need_to_act,
+    each_queue_item_carries_its_own_connections_latest_notes_by_when_they_were_written,
 );
 
 fn open_cadence_check_ins(app: &TestApp, connection: &str) -> Vec<NaiveDate> {
@@ -272,4 +273,67 @@ async fn the_queue_sorts_my_follow_ups_by_my_day_and_carries_what_i_need_to_act(
     assert!(ids(&queue("upcoming").await.body).contains(&today["follow_up_id"]));
     let bad = app.get("/v1/follow-ups?cursor=q1.nope", Some(&ada.access_token)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn each_queue_item_carries_its_own_connections_latest_notes_by_when_they_were_written(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, _bob, with_bob) = met_in_september_with_org(&app).await;
+    let cleo = app.sign_in("cleo").await;
+    app.join(&org, &cleo, &event).await;
+    let code = app.badge_code(&cleo, &event).await;
+    let scan = json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": "2026-09-09T12:10:00Z" });
+    let scanned = app.scan_with(&ada, &event, scan).await;
+    assert_eq!(scanned.status, StatusCode::CREATED, "{}", scanned.body);
+    let with_cleo = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
+    // Offline notes arrive out of order: the one written first is received last.
+    let notes = [
+        (&with_bob, "bob: written second", "2026-09-09T13:00:00Z"),
+        (&with_bob, "bob: written third", "2026-09-09T14:00:00Z"),
+        (&with_bob, "bob: written first", "2026-09-09T12:00:00Z"),
+        (&with_cleo, "cleo: the only one", "2026-09-09T12:30:00Z"),
+    ];
+    for (connection, body, written_at) in notes {
+        let path = format!("/v1/events/{event}/connections/{connection}/notes");
+        let written = app
+            .post(
+                &path,
+                Some(&ada.access_token),
+                &json!({ "body": body, "written_at": written_at }),
+            )
+            .await;
+        assert_eq!(written.status, StatusCode::CREATED, "{}", written.body);
+    }
+    for connection in [&with_bob, &with_cleo] {
+        add(&app, &ada, &event, connection, json!({ "kind": "send", "due_at": "2026-09-20" }))
+            .await;
+    }
+
+    let queue = app.get("/v1/follow-ups", Some(&ada.access_token)).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let shown: Vec<(String, Vec<String>)> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let bodies = item["my_notes"].as_array().unwrap().iter();
+            let bodies = bodies.map(|n| n["body"].as_str().unwrap().to_owned()).collect();
+            (item["follow_up"]["connection_id"].as_str().unwrap().to_owned(), bodies)
+        })
+        .collect();
+    let of = |connection: &str| {
+        shown.iter().find(|(id, _)| id == connection).map(|(_, notes)| notes.clone())
+    };
+    assert_eq!(
+        of(&with_bob),
+        Some(vec![
+            "bob: written third".to_owned(),
+            "bob: written second".to_owned(),
+            "bob: written first".to_owned()
+        ]),
+        "newest written first: {}",
+        queue.body
+    );
+    assert_eq!(of(&with_cleo), Some(vec!["cleo: the only one".to_owned()]), "{}", queue.body);
 }

@@ -16,7 +16,7 @@ use crate::domain::attendees::{self, Profile};
 use crate::error::{Error, Result};
 use diesel::prelude::*;
 
-/// Notes shown with each item, newest first.
+/// Notes shown with each item, the latest written first.
 pub const NOTES_PER_ITEM: i64 = 3;
 /// Characters of each note shown; a longer one is cut (`truncated`).
 pub const NOTE_PREVIEW: usize = 280;
@@ -85,9 +85,8 @@ pub fn page(
         .into_iter()
         .collect();
     let mut notes: HashMap<String, Vec<NotePreview>> = HashMap::new();
-    for id in &connection_ids {
-        let latest = connection_store::latest_notes(conn, id, NOTES_PER_ITEM)?;
-        notes.insert(id.clone(), latest.into_iter().map(preview).collect());
+    for note in connection_store::latest_notes_of(conn, &connection_ids, NOTES_PER_ITEM)? {
+        notes.entry(note.connection_id.clone()).or_default().push(preview(note));
     }
     let gone = || Error::internal(anyhow::anyhow!("a follow-up without its connection"));
     rows.into_iter()
