@@ -127,7 +127,10 @@ impl ManageConnection for Manager {
                 // event's first minutes), when a sequential scan looks cheapest; that plan would
                 // stay as the table grows. Steering the planner off sequential scans keeps cached
                 // plans on the indexes (the statistics catch up later; the plans would not).
-                conn.batch_execute("SET enable_seqscan = off").map_err(|e| {
+                // No JIT: its compilation costs tens of milliseconds a statement, far more than
+                // any of Hallway's short statements runs, and a plan made with sequential scans
+                // off looks costly enough to PostgreSQL to compile every time.
+                conn.batch_execute("SET enable_seqscan = off; SET jit = off").map_err(|e| {
                     r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
                 })?;
                 Ok(DbConn::Postgres(conn))

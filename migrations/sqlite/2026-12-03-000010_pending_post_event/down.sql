@@ -1,0 +1,1 @@
+DROP INDEX events_follow_ups_pending;
