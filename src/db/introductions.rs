@@ -286,21 +286,18 @@ pub fn blocked_either_way(conn: &mut DbConn, member: &str) -> QueryResult<Vec<St
     Ok(ids)
 }
 
-/// (membership id, topic slug, kind) of every choice of one of these topics in the event, by
-/// people listed in its directory.
-pub fn listed_choosers_of(
+/// (membership id, topic slug, kind) of every choice of one of these topics in the event: read
+/// from the index `membership_topics_topic_choice` alone.
+pub fn choosers_of(
     conn: &mut DbConn,
     event_id: &str,
     slugs: &[String],
 ) -> QueryResult<Vec<(String, String, String)>> {
-    use super::schema::{membership_topics, memberships, topics};
+    use super::schema::{membership_topics, topics};
     membership_topics::table
         .inner_join(topics::table)
-        .inner_join(memberships::table.on(memberships::id.eq(membership_topics::membership_id)))
-        .filter(membership_topics::event_id.eq(event_id))
         .filter(topics::event_id.eq(event_id))
         .filter(topics::slug.eq_any(slugs))
-        .filter(memberships::in_directory.eq(true))
         .select((membership_topics::membership_id, topics::slug, membership_topics::kind))
         .load(conn)
 }

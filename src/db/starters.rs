@@ -105,19 +105,30 @@ pub fn lock_show(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// Inserts a show unless one with its id exists; whether it was inserted.
-pub fn insert_show(conn: &mut DbConn, show: &Show) -> QueryResult<bool> {
-    let inserted = match conn {
+/// Inserts the shows that do not exist yet (by id); gives back the ids it inserted.
+pub fn insert_shows(conn: &mut DbConn, shows: &[Show]) -> QueryResult<Vec<String>> {
+    match conn {
         DbConn::Postgres(pg) => diesel::insert_into(starter_shows::table)
-            .values(show)
+            .values(shows)
             .on_conflict_do_nothing()
-            .execute(pg)?,
-        DbConn::Sqlite(lite) => diesel::insert_into(starter_shows::table)
-            .values(show)
-            .on_conflict_do_nothing()
-            .execute(lite)?,
-    };
-    Ok(inserted > 0)
+            .returning(starter_shows::id)
+            .get_results(pg),
+        // SQLite cannot combine a multi-row insert with ON CONFLICT in diesel; row by row is
+        // cheap inside the transaction.
+        DbConn::Sqlite(lite) => {
+            let mut inserted = Vec::new();
+            for show in shows {
+                let rows = diesel::insert_into(starter_shows::table)
+                    .values(show)
+                    .on_conflict_do_nothing()
+                    .execute(lite)?;
+                if rows > 0 {
+                    inserted.push(show.id.clone());
+                }
+            }
+            Ok(inserted)
+        }
+    }
 }
 
 pub fn count_shows(conn: &mut DbConn, viewer_id: &str) -> QueryResult<i64> {
@@ -155,7 +166,46 @@ pub fn set_feedback(conn: &mut DbConn, id: &str, feedback: &Feedback) -> QueryRe
     diesel::update(starter_shows::table.find(id)).set(feedback).execute(conn)
 }
 
-/// Adds `delta` to the counters of a prompt and topic in the event.
+/// Adds each row's counts to its prompt and topic's counters (made at zero when missing), in one
+/// statement on PostgreSQL. The rows are taken in key order, as every writer takes them, so that
+/// two requests bumping the same counters wait for each other instead of deadlocking.
+pub fn bump_many(conn: &mut DbConn, rows: &mut [CountRow]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    rows.sort_by(|a, b| {
+        (&a.event_id, &a.prompt_id, &a.topic_slug).cmp(&(&b.event_id, &b.prompt_id, &b.topic_slug))
+    });
+    let add = (
+        prompt_counts::shown.eq(prompt_counts::shown + excluded(prompt_counts::shown)),
+        prompt_counts::used.eq(prompt_counts::used + excluded(prompt_counts::used)),
+        prompt_counts::helpful.eq(prompt_counts::helpful + excluded(prompt_counts::helpful)),
+        prompt_counts::not_helpful
+            .eq(prompt_counts::not_helpful + excluded(prompt_counts::not_helpful)),
+    );
+    let key = (prompt_counts::event_id, prompt_counts::prompt_id, prompt_counts::topic_slug);
+    match conn {
+        DbConn::Postgres(pg) => {
+            diesel::insert_into(prompt_counts::table)
+                .values(&*rows)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(lite) => {
+            for row in rows.iter() {
+                diesel::insert_into(prompt_counts::table)
+                    .values(row)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(add)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds `delta` to one prompt and topic's counters.
 pub fn bump(
     conn: &mut DbConn,
     event_id: &str,
@@ -172,28 +222,7 @@ pub fn bump(
         helpful: delta.helpful,
         not_helpful: delta.not_helpful,
     };
-    let add = (
-        prompt_counts::shown.eq(prompt_counts::shown + delta.shown),
-        prompt_counts::used.eq(prompt_counts::used + delta.used),
-        prompt_counts::helpful.eq(prompt_counts::helpful + delta.helpful),
-        prompt_counts::not_helpful.eq(prompt_counts::not_helpful + delta.not_helpful),
-    );
-    let key = (prompt_counts::event_id, prompt_counts::prompt_id, prompt_counts::topic_slug);
-    match conn {
-        DbConn::Postgres(pg) => diesel::insert_into(prompt_counts::table)
-            .values(&row)
-            .on_conflict(key)
-            .do_update()
-            .set(add)
-            .execute(pg)?,
-        DbConn::Sqlite(lite) => diesel::insert_into(prompt_counts::table)
-            .values(&row)
-            .on_conflict(key)
-            .do_update()
-            .set(add)
-            .execute(lite)?,
-    };
-    Ok(())
+    bump_many(conn, &mut [row])
 }
 
 /// How many connections got a follow-up done from a starter of the event, by the starter's

@@ -5,7 +5,7 @@
 use awc::http::{Method, StatusCode};
 use diesel::prelude::*;
 use futures_util::future::{join, join_all};
-use hallway::db::schema::{accounts, memberships, outbox, prompt_counts, topics};
+use hallway::db::schema::{accounts, memberships, outbox, prompt_counts, starter_shows, topics};
 use hallway::domain::tokens::TokenKeys;
 use serde_json::{Value, json};
 
@@ -24,6 +24,7 @@ both_backends!(
     two_events_taking_the_same_slug_at_once_get_one_success_and_one_conflict,
     two_people_scanning_each_other_at_once_make_one_connection_created_once,
     the_same_starter_marked_used_four_times_at_once_counts_once,
+    many_people_opening_starters_about_the_same_person_at_once_count_each_showing_once,
 );
 
 const ROUNDS: usize = 20;
@@ -315,4 +316,45 @@ async fn the_same_starter_marked_used_four_times_at_once_counts_once(backend: Ba
         assert_eq!(undo.status, StatusCode::OK, "{}", undo.body);
         assert_eq!(used(), 0);
     }
+}
+
+/// Starters first shown are recorded with their prompts' counters. Viewers opening starters about
+/// the same person at once bump the same counters (in their own ranking's order): each showing
+/// counts once, and no request fails (on PostgreSQL the counters are taken in one order, so the
+/// requests wait for each other instead of deadlocking).
+async fn many_people_opening_starters_about_the_same_person_at_once_count_each_showing_once(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, bob) = app.event_with_two().await;
+    let bob_id = app.get(&format!("/v1/events/{event}/me"), Some(&bob.access_token)).await.body
+        ["attendee_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app.badge_code(&bob, &event).await;
+    let mut viewers = vec![ada];
+    for n in 0..5 {
+        let viewer = app.sign_in(&format!("viewer{n}")).await;
+        app.join(&org, &viewer, &event).await;
+        viewers.push(viewer);
+    }
+    // Connected: starters for someone out of the directory are for connections.
+    for viewer in &viewers {
+        assert_eq!(app.scan(viewer, &event, &code).await.status, StatusCode::CREATED);
+    }
+    let path = format!("/v1/events/{event}/attendees/{bob_id}/starters");
+    // Each viewer twice at once: the second finds the first's rows, or records them itself.
+    let views = viewers.iter().chain(viewers.iter()).map(|v| app.get(&path, Some(&v.access_token)));
+    for view in join_all(views).await {
+        assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+        assert!(!view.body["starters"].as_array().unwrap().is_empty(), "{}", view.body);
+    }
+    let shown: i64 = app
+        .query(|conn| prompt_counts::table.select(prompt_counts::shown).load::<i64>(conn))
+        .into_iter()
+        .sum();
+    let rows: i64 = app.query(|conn| starter_shows::table.count().get_result(conn));
+    assert!(rows >= 6, "every viewer's starters are recorded: {rows}");
+    assert_eq!(shown, rows, "each showing counted once");
 }

@@ -125,8 +125,8 @@ fn after<T>(items: Vec<T>, cursor: Option<&str>, limit: i64, id: impl Fn(&T) -> 
 
 /// People of the event I might meet, ranked; `limit + 1` from after `cursor`.
 ///
-/// Ranked from the choices of my topics alone (one indexed read of the people in the directory
-/// who picked one of them); only the page's people are read whole, for their profiles and reasons.
+/// Ranked from the choices of my topics alone (one read of an index); then the ranked people are
+/// read whole a few at a time, those in the directory kept, until the page is full.
 pub fn people_to_meet(
     conn: &mut DbConn,
     event_id: &str,
@@ -149,7 +149,7 @@ pub fn people_to_meet(
         .collect();
     excluded.insert(me.member.id.clone());
     let mut picks: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
-    for (id, slug, kind) in store::listed_choosers_of(conn, event_id, &slugs)? {
+    for (id, slug, kind) in store::choosers_of(conn, event_id, &slugs)? {
         if excluded.contains(&id) {
             continue;
         }
@@ -163,18 +163,31 @@ pub fn people_to_meet(
         .filter(|(score, _)| *score != (0, 0, 0))
         .collect();
     ranked.sort_by(|(x, a), (y, b)| y.cmp(x).then_with(|| a.cmp(b)));
-    let page: Vec<String> =
-        after(ranked.into_iter().map(|(_, id)| id).collect(), cursor, limit + 1, Clone::clone);
-    let mut people: HashMap<String, Profile> =
-        super::profiles(conn, &page)?.into_iter().map(|p| (p.member.id.clone(), p)).collect();
-    Ok(page
-        .iter()
-        .filter_map(|id| people.remove(id))
-        .map(|p| {
-            let person = p.visible();
-            Candidate { reasons: reasons(&me, &person, "They"), person }
-        })
-        .collect())
+    let ranked: Vec<String> = ranked.into_iter().map(|(_, id)| id).collect();
+    // The page: the next people in the directory, read a few more at a time than it holds.
+    let start = match cursor {
+        Some(cursor) => ranked.iter().position(|id| id == cursor).map_or(ranked.len(), |p| p + 1),
+        None => 0,
+    };
+    let wanted = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+    let mut page = Vec::new();
+    for chunk in ranked[start..].chunks(2 * wanted) {
+        let mut found: HashMap<String, Profile> = super::profiles(conn, chunk)?
+            .into_iter()
+            .filter(|p| p.member.in_directory)
+            .map(|p| (p.member.id.clone(), p))
+            .collect();
+        for id in chunk {
+            if let Some(p) = found.remove(id) {
+                let person = p.visible();
+                page.push(Candidate { reasons: reasons(&me, &person, "They"), person });
+                if page.len() == wanted {
+                    return Ok(page);
+                }
+            }
+        }
+    }
+    Ok(page)
 }
 
 /// Takes a person off my people-to-meet list.

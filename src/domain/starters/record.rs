@@ -7,7 +7,7 @@
 //! feedback first. Counters count each starter once per pair (the first time it is shown), so
 //! that a list opened ten times counts as one showing; they keep their numbers when rows go.
 
-use crate::db::starters::{self as store, Counts, Feedback, Show};
+use crate::db::starters::{self as store, CountRow, Counts, Feedback, Show};
 use crate::db::{self, DbConn};
 use crate::domain::attendees;
 use crate::error::{Error, ErrorCode, Result};
@@ -16,18 +16,33 @@ use crate::error::{Error, ErrorCode, Result};
 pub const MAX_SHOWS_PER_PERSON: i64 = 1_000;
 
 /// Records starters shown for the first time (call in a write). A row another request recorded
-/// meanwhile is left as it is, and counted once.
+/// meanwhile is left as it is, and counted once. A few statements however many starters: the
+/// shows in one insert, their counters in one upsert (on PostgreSQL).
 pub fn record(conn: &mut DbConn, shows: &[Show]) -> Result<()> {
-    let mut viewers: Vec<&str> = Vec::new();
-    for show in shows {
-        if store::insert_show(conn, show)? {
-            let delta = Counts { shown: 1, ..Counts::default() };
-            store::bump(conn, &show.event_id, &show.prompt_id, &show.topic_slug, &delta)?;
-            if !viewers.contains(&show.viewer_id.as_str()) {
-                viewers.push(&show.viewer_id);
-            }
+    let inserted = store::insert_shows(conn, shows)?;
+    let new: Vec<&Show> = shows.iter().filter(|s| inserted.contains(&s.id)).collect();
+    let mut counts: Vec<CountRow> = Vec::new();
+    for show in &new {
+        let key = (&show.event_id, &show.prompt_id, &show.topic_slug);
+        match counts.iter_mut().find(|c| (&c.event_id, &c.prompt_id, &c.topic_slug) == key) {
+            Some(row) => row.shown += 1,
+            None => counts.push(CountRow {
+                event_id: show.event_id.clone(),
+                prompt_id: show.prompt_id.clone(),
+                topic_slug: show.topic_slug.clone(),
+                shown: 1,
+                used: 0,
+                helpful: 0,
+                not_helpful: 0,
+            }),
         }
     }
+    if !counts.is_empty() {
+        store::bump_many(conn, &mut counts)?;
+    }
+    let mut viewers: Vec<&str> = new.iter().map(|s| s.viewer_id.as_str()).collect();
+    viewers.sort_unstable();
+    viewers.dedup();
     for viewer in viewers {
         let over = store::count_shows(conn, viewer)? - MAX_SHOWS_PER_PERSON;
         if over > 0 {
