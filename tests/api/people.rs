@@ -15,6 +15,7 @@ use crate::starters::{TOPICS, profile};
 both_backends!(
     people_to_meet_ranks_who_can_teach_me_first_and_leaves_out_connections_dismissed_blocked_and_hidden_people,
     suggestions_pair_my_connections_who_fit_and_leave_out_people_closed_to_introductions,
+    suggestions_rank_teaching_first_page_by_cursor_and_leave_out_pairs_connected_or_blocked,
     the_twenty_first_introduction_in_a_day_is_refused_with_retry_after,
     the_hub_and_the_organizer_see_introductions_made_and_accepted,
 );
@@ -249,4 +250,72 @@ async fn the_hub_and_the_organizer_see_introductions_made_and_accepted(backend: 
     let stats = app.get(&format!("/v1/events/{event}/stats"), Some(&org.access_token)).await;
     assert_eq!(stats.body["introductions_made"], 1);
     assert_eq!(stats.body["introductions_accepted"], 1);
+}
+
+async fn suggestions_rank_teaching_first_page_by_cursor_and_leave_out_pairs_connected_or_blocked(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    app.seed_topics(&org, &event, serde_json::from_str(TOPICS).unwrap()).await;
+    let (hub, _) = person(&app, &org, &event, "hub", json!({ "name": "Hub" })).await;
+    let mut people = Vec::new();
+    for (name, picks) in [
+        // Ana and Ben: each can teach what the other wants to learn (6 + 6).
+        ("Ana", json!({ "can_talk_about": ["rust"], "want_to_learn": ["kubernetes"] })),
+        ("Ben", json!({ "can_talk_about": ["kubernetes"], "want_to_learn": ["rust"] })),
+        // Cy shares accessibility with Dee (1 each way, halved: 1), and Dee teaches Ana (and
+        // shares kubernetes with Ben and Eve).
+        ("Cy", json!({ "can_talk_about": ["accessibility"] })),
+        ("Dee", json!({ "can_talk_about": ["accessibility", "kubernetes"] })),
+        // Eve and Ben would fit as Ana and Ben do, and Eve could teach Ana; but Eve and Ana are
+        // connected, and Eve blocked Ben.
+        ("Eve", json!({ "can_talk_about": ["kubernetes"], "want_to_learn": ["rust"] })),
+    ] {
+        let mut body = picks;
+        body["name"] = json!(name);
+        let (who, id) = person(&app, &org, &event, &name.to_lowercase(), body).await;
+        let code = app.badge_code(&who, &event).await;
+        assert_eq!(app.scan(&hub, &event, &code).await.status, StatusCode::CREATED);
+        people.push((who, id));
+    }
+    let code = app.badge_code(&people[0].0, &event).await;
+    assert_eq!(app.scan(&people[4].0, &event, &code).await.status, StatusCode::CREATED);
+    let blocked = format!("/v1/events/{event}/blocks/{}", people[1].1);
+    let block = app.post(&blocked, Some(&people[4].0.access_token), &json!({})).await;
+    assert_eq!(block.status, StatusCode::NO_CONTENT, "{}", block.body);
+
+    let path = format!("/v1/events/{event}/introduction-suggestions");
+    let pair = |item: &Value| {
+        let mut names =
+            [item["first"]["name"].as_str().unwrap(), item["second"]["name"].as_str().unwrap()];
+        names.sort_unstable();
+        names.join("+")
+    };
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = match &cursor {
+            Some(c) => format!("{path}?limit=1&cursor={c}"),
+            None => format!("{path}?limit=1"),
+        };
+        let got = app.get(&page, Some(&hub.access_token)).await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+        seen.extend(got.body["items"].as_array().unwrap().iter().map(pair));
+        match got.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(seen.len() < 20, "the pages end: {seen:?}");
+    }
+    // Ana+Ben (12: each teaches the other), then Ana+Dee (6: Dee teaches Ana), then the pairs
+    // sharing one topic (1 each), by key; never Ana+Eve (connected) or Ben+Eve (blocked).
+    assert_eq!(seen[..2], ["Ana+Ben", "Ana+Dee"], "{seen:?}");
+    let mut rest = seen[2..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["Ben+Dee", "Cy+Dee", "Dee+Eve"], "{seen:?}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no pair twice across pages: {seen:?}");
 }

@@ -247,21 +247,25 @@ pub fn suggestions(
         .collect();
     people.sort_by(|a, b| a.member.id.cmp(&b.member.id));
     let ids: Vec<String> = people.iter().map(|p| p.member.id.clone()).collect();
-    let mut apart: HashSet<(String, String)> = HashSet::new();
+    let place: HashMap<&str, usize> =
+        ids.iter().enumerate().map(|(n, id)| (id.as_str(), n)).collect();
+    // Pairs never suggested, by their places, the lower first.
+    let mut apart: HashSet<(usize, usize)> = HashSet::new();
     for (x, y) in store::connected_among(conn, event_id, &ids)?
         .into_iter()
         .chain(store::introduced_among(conn, event_id, &ids)?)
         .chain(store::blocks_of(conn, &ids)?)
     {
-        apart.insert((x.clone(), y.clone()));
-        apart.insert((y, x));
+        if let (Some(&x), Some(&y)) = (place.get(x.as_str()), place.get(y.as_str())) {
+            apart.insert((x.min(y), x.max(y)));
+        }
     }
     let bits = TopicBits::of(people.iter().map(|p| (&p.can_talk_about[..], &p.want_to_learn[..])));
     let mut ranked: Vec<(u32, usize, usize)> = Vec::new();
     for i in 0..people.len() {
         for j in i + 1..people.len() {
             let score = bits.pair_score(i, j);
-            if score > 0 && !apart.contains(&(ids[i].clone(), ids[j].clone())) {
+            if score > 0 && !apart.contains(&(i, j)) {
                 ranked.push((score, i, j));
             }
         }
