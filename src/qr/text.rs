@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use rustybuzz::{BufferClusterLevel, Direction, UnicodeBuffer};
 use unicode_bidi::BidiInfo;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::fonts::Fonts;
 
@@ -97,14 +98,9 @@ fn clean(text: &str) -> String {
         .collect()
 }
 
-/// Combining marks (general categories Mn, Mc, Me) in the blocks names use: a cut never
-/// separates one from its letter.
+/// Combining marks (general categories Mn, Mc, Me): a cut never separates one from its letter.
 fn is_mark(c: char) -> bool {
-    matches!(u32::from(c),
-        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x05BF | 0x05C1..=0x05C2
-        | 0x05C4..=0x05C5 | 0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670
-        | 0x06D6..=0x06DC | 0x06DF..=0x06E4 | 0x06E7..=0x06E8 | 0x06EA..=0x06ED
-        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0x3099..=0x309A | 0xFE20..=0xFE2F)
+    c.general_category_group() == GeneralCategoryGroup::Mark
 }
 
 /// The glyphs of `text` from left to right.
