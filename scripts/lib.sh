@@ -31,6 +31,15 @@ ensure_test_deps() {
   /usr/bin/python3 -c 'import vobject, icalendar' 2>/dev/null || apt_install python3-vobject python3-icalendar
 }
 
+# The browser check's: Debian's Chromium, and Node.js with npm to install playwright-core.
+ensure_browser_deps() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 pg_url() {
   echo "${HALLWAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 }
