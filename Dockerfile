@@ -8,6 +8,8 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY .cargo .cargo
 COPY src src
 COPY migrations migrations
+# The badge sheet's fonts, compiled into the binary (with their licence).
+COPY fonts fonts
 # Cargo reads every target the manifest declares, so the test and benchmark sources come along.
 COPY tests tests
 COPY benches benches

@@ -23,11 +23,21 @@ ensure_build_deps() {
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-# What the tests use besides the build: pdftoppm renders badge sheets so a QR decoder can read them;
-# Debian's Python with vobject and icalendar parses the vCard and iCalendar exports.
+# What the tests use besides the build: pdftoppm renders badge sheets so a QR decoder can read them,
+# and pdftotext reads their names back; Debian's Python with vobject and icalendar parses the vCard
+# and iCalendar exports.
 ensure_test_deps() {
-  command -v pdftoppm >/dev/null || apt_install poppler-utils
+  { command -v pdftoppm && command -v pdftotext; } >/dev/null || apt_install poppler-utils
   /usr/bin/python3 -c 'import vobject, icalendar' 2>/dev/null || apt_install python3-vobject python3-icalendar
+}
+
+# The browser check's: Debian's Chromium, and Node.js with npm to install playwright-core.
+ensure_browser_deps() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
 pg_url() {

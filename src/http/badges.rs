@@ -307,8 +307,10 @@ fn sheet_query(query: &str) -> Result<SheetQuery> {
 /// at most), never on the threads that serve database reads and writes; when it is full, 503 with
 /// `Retry-After`.
 ///
-/// Names print in the PDF base font: letters outside Latin-1 show as `?` (the PNG and SVG badges
-/// carry any script).
+/// Names and companies print in fonts embedded in the sheet (Noto: Latin, Greek, Cyrillic,
+/// Arabic, Hebrew and the common Chinese, Japanese and Korean characters), right-to-left scripts
+/// joined and in reading order, and can be extracted as text. A character none of the fonts has
+/// prints as an empty box. A long name is set smaller, then cut with `…`.
 #[utoipa::path(
     tag = "badges",
     security(("bearer" = [])),

@@ -3,8 +3,11 @@
 //! Badge codes are upper-case Crockford base32, which QR encodes in its compact alphanumeric
 //! mode; at error-correction level Q a 20-character code fits in QR version 2.
 
+pub mod embed;
+pub mod fonts;
 pub mod renderer;
 pub mod sheet;
+pub mod text;
 
 use image::{ImageEncoder, Luma};
 use qrcode::{EcLevel, QrCode, Version, render::svg};

@@ -88,7 +88,7 @@ async fn rotating_a_badge_revokes_the_old_code_at_once(backend: Backend) {
 }
 
 /// Renders each page of a PDF to PNG with poppler's pdftoppm (scripts/test installs it).
-fn render_pdf(pdf: &[u8]) -> Vec<Vec<u8>> {
+pub fn render_pdf(pdf: &[u8]) -> Vec<Vec<u8>> {
     let dir = std::env::temp_dir().join(format!("hallway-sheet-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("sheet.pdf"), pdf).unwrap();
@@ -111,7 +111,7 @@ fn render_pdf(pdf: &[u8]) -> Vec<Vec<u8>> {
 
 /// Cuts a rendered page of `paper` size (points) into its eight cards (2 × 4 inside a 28 pt margin), as PNGs: one QR
 /// code per image, as a scanner would see one badge at a time.
-fn cards(page: &[u8], (paper_w, paper_h): (f32, f32)) -> Vec<Vec<u8>> {
+pub fn cards(page: &[u8], (paper_w, paper_h): (f32, f32)) -> Vec<Vec<u8>> {
     let image = image::load_from_memory(page).unwrap().to_luma8();
     let (width, height) = (image.width() as f32, image.height() as f32);
     let (margin_x, margin_y) = (28.0 / paper_w * width, 28.0 / paper_h * height);

@@ -9,6 +9,7 @@ mod smtp;
 
 mod account;
 mod auth;
+mod badge_names;
 mod badges;
 mod cadence;
 mod calendar_feed;
