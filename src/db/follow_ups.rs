@@ -261,13 +261,26 @@ pub struct QueueRange {
     pub before: Option<NaiveDateTime>,
 }
 
-/// Ids of connections not deleted: the queue and the digests never show a deleted connection's
-/// follow-ups (deleting one removes them; this holds even if one slipped in).
-fn live_connections() -> diesel::dsl::Select<
-    diesel::dsl::Filter<connections::table, diesel::dsl::IsNull<connections::deleted_at>>,
-    connections::id,
-> {
-    connections::table.filter(connections::deleted_at.is_null()).select(connections::id)
+/// The live connection of a follow-up, as a query.
+type LiveConnection = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        connections::table,
+        diesel::dsl::Eq<connections::id, follow_ups::connection_id>,
+    >,
+    diesel::dsl::IsNull<connections::deleted_at>,
+>;
+type ConnectionLive = diesel::dsl::exists<LiveConnection>;
+
+/// Whether the follow-up's connection is not deleted: the queue and the digests never show a
+/// deleted connection's follow-ups (deleting one removes them; this holds even if one slipped in).
+/// Correlated, so that each follow-up read looks its connection up by key: as `IN (SELECT id FROM
+/// connections …)`, SQLite listed every live connection on every call (15 ms at 5,000).
+fn connection_live() -> ConnectionLive {
+    diesel::dsl::exists(
+        connections::table
+            .filter(connections::id.eq(follow_ups::connection_id))
+            .filter(connections::deleted_at.is_null()),
+    )
 }
 
 /// A page of the account's follow-ups in the range, by (`queue_at`, id) after `after`.
@@ -281,7 +294,7 @@ pub fn queue_page(
     let mut query = follow_ups::table
         .filter(follow_ups::account_id.eq(account_id))
         .filter(follow_ups::is_open.eq(range.open))
-        .filter(follow_ups::connection_id.eq_any(live_connections()))
+        .filter(connection_live())
         .order((follow_ups::queue_at.asc(), follow_ups::id.asc()))
         .limit(limit)
         .select(FollowUp::as_select())
@@ -331,7 +344,7 @@ pub fn count_open_before(
         .filter(follow_ups::account_id.eq(account_id))
         .filter(follow_ups::is_open.eq(true))
         .filter(follow_ups::queue_at.lt(before))
-        .filter(follow_ups::connection_id.eq_any(live_connections()))
+        .filter(connection_live())
         .count()
         .get_result(conn)
 }
