@@ -43,7 +43,9 @@ pub struct AttendeeImportJson {
 ///
 /// CSV (`text/csv`): a header row naming columns among `email` (required), `name`, `company`,
 /// `headline`, `topics` and `want_to_learn` (topic slugs separated by `;`); UTF-8, with or without
-/// BOM, any line endings. JSON (`application/json`): `{"attendees": [{"email": …}, …]}`.
+/// BOM, any line endings. The same file may be sent as `application/octet-stream` (a file upload,
+/// for client generators that send no other raw body, such as openapi-python-client). JSON
+/// (`application/json`): `{"attendees": [{"email": …}, …]}`.
 ///
 /// Each row is `created` (a new attendee, who gets a badge and one invitation email), `updated`,
 /// `unchanged` or `rejected` with its line and reason (bad email, unknown topic slug, duplicate of
@@ -61,6 +63,7 @@ pub struct AttendeeImportJson {
     request_body(content(
         (String = "text/csv", example = "email,name,company,topics\nada@example.org,Ada Lovelace,Analytical Engines,rust;math\n"),
         (AttendeeImportJson = "application/json"),
+        (String = "application/octet-stream"),
     )),
     responses(
         (status = 200, description = "The result of every row.", body = ImportReport),
@@ -69,7 +72,7 @@ pub struct AttendeeImportJson {
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 10 MiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is neither `text/csv` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is neither `text/csv`, `application/octet-stream` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file is empty (`empty_import`), has over 10,000 rows (`too_many_rows`), an unknown or missing column (`invalid_csv_header`), or cannot be read as CSV (`invalid_csv`).", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The invitations would overdraw the organizer's or the event's mail quota of 24 hours (`quota_exceeded`); `Retry-After` says when enough is free. Refused before anything is written, unless a concurrent import spent the quota meanwhile (then the chunks saved stay: send the file again later).", body = Problem, content_type = "application/problem+json"),
     )
@@ -88,13 +91,13 @@ pub async fn import_attendees(
     state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
 
     let is_csv = match body::media_type(&req).as_str() {
-        "text/csv" | "application/csv" => true,
+        "text/csv" | "application/csv" | "application/octet-stream" => true,
         "application/json" => false,
         _ => {
             return Err(Error::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
-                "Send the attendees as `text/csv` or `application/json`.",
+                "Send the attendees as `text/csv` (or the file as `application/octet-stream`) or `application/json`.",
             ));
         }
     };
