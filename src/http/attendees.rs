@@ -61,7 +61,7 @@ pub struct AttendeeImportJson {
     security(("bearer" = [])),
     params(("event_id" = String, Path, description = "The event's id.")),
     request_body(content(
-        (String = "text/csv", example = "email,name,company,topics\nada@example.org,Ada Lovelace,Analytical Engines,rust;math\n"),
+        (String = "text/csv"),
         (AttendeeImportJson = "application/json"),
         (String = "application/octet-stream"),
     )),

@@ -205,6 +205,7 @@ fn refine_json(document: &mut Value) {
             }
         }
     }
+    super::examples::apply(document);
 }
 
 /// The schema object of `property` in `schema` (`name[]`: of its items).

@@ -15,6 +15,7 @@ mod connections;
 mod contract;
 mod cors;
 mod events;
+pub mod examples;
 mod exports;
 mod extractors;
 mod follow_ups;

@@ -16,6 +16,7 @@ mod connections;
 mod contract;
 mod cors;
 mod events;
+mod examples;
 mod exports;
 mod follow_up_fixes;
 mod follow_up_jobs;
