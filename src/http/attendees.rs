@@ -43,8 +43,7 @@ pub struct AttendeeImportJson {
 ///
 /// CSV (`text/csv`): a header row naming columns among `email` (required), `name`, `company`,
 /// `headline`, `topics` and `want_to_learn` (topic slugs separated by `;`); UTF-8, with or without
-/// BOM, any line endings. The same file may be sent as `application/octet-stream` (a file upload,
-/// for client generators that send no other raw body, such as openapi-python-client). JSON
+/// BOM, any line endings (also at `…/attendee-imports/csv`, as a file upload). JSON
 /// (`application/json`): `{"attendees": [{"email": …}, …]}`.
 ///
 /// Each row is `created` (a new attendee, who gets a badge and one invitation email), `updated`,
@@ -63,7 +62,6 @@ pub struct AttendeeImportJson {
     request_body(content(
         (String = "text/csv"),
         (AttendeeImportJson = "application/json"),
-        (String = "application/octet-stream"),
     )),
     responses(
         (status = 200, description = "The result of every row.", body = ImportReport),
@@ -72,7 +70,7 @@ pub struct AttendeeImportJson {
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 10 MiB (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is neither `text/csv`, `application/octet-stream` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is neither `text/csv` nor `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file is empty (`empty_import`), has over 10,000 rows (`too_many_rows`), an unknown or missing column (`invalid_csv_header`), or cannot be read as CSV (`invalid_csv`).", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The invitations would overdraw the organizer's or the event's mail quota of 24 hours (`quota_exceeded`); `Retry-After` says when enough is free. Refused before anything is written, unless a concurrent import spent the quota meanwhile (then the chunks saved stay: send the file again later).", body = Problem, content_type = "application/problem+json"),
     )
@@ -85,22 +83,31 @@ pub async fn import_attendees(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let event_id = path.into_inner();
-    let check_id = event_id.clone();
-    let account_id = user.account_id.clone();
-    state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
-
     let is_csv = match body::media_type(&req).as_str() {
-        "text/csv" | "application/csv" | "application/octet-stream" => true,
+        "text/csv" | "application/csv" => true,
         "application/json" => false,
         _ => {
             return Err(Error::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
-                "Send the attendees as `text/csv` (or the file as `application/octet-stream`) or `application/json`.",
+                "Send the attendees as `text/csv` or `application/json`.",
             ));
         }
     };
+    import(state, user, path.into_inner(), is_csv, payload).await
+}
+
+/// Runs an import for an organizer of the event: reads the body, parses it, saves the rows.
+pub(super) async fn import(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    event_id: String,
+    is_csv: bool,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let check_id = event_id.clone();
+    let account_id = user.account_id.clone();
+    state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
     let body = body::read(payload, MAX_IMPORT_BYTES).await?;
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;

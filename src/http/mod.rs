@@ -14,6 +14,7 @@ mod calendar;
 mod connections;
 mod contract;
 mod cors;
+mod csv_import;
 mod events;
 pub mod examples;
 mod exports;
@@ -137,6 +138,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(topics::seed_topics)
             .service(topics::list_topics)
             .service(attendees::import_attendees)
+            .service(csv_import::import_attendees_csv)
             .service(attendees::list_attendees)
             .service(attendees::stats)
             .service(attendees::rotate_join_code)

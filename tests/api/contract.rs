@@ -14,7 +14,7 @@ both_backends!(
     the_last_page_leaves_next_cursor_out,
     attendee_ids_may_be_repeated_or_separated_by_commas,
     the_docs_page_is_reached_without_the_slash_and_validates_nothing_elsewhere,
-    a_csv_file_sent_as_octet_stream_imports_as_text_csv_does,
+    a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does,
 );
 
 async fn a_wrong_method_on_a_known_path_answers_405_with_allow(backend: Backend) {
@@ -145,12 +145,12 @@ async fn the_docs_page_is_reached_without_the_slash_and_validates_nothing_elsewh
     assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
 }
 
-/// openapi-python-client sends no raw body but `application/octet-stream`: the CSV import takes
-/// the same file under that type, and a type it cannot read is still refused.
-async fn a_csv_file_sent_as_octet_stream_imports_as_text_csv_does(backend: Backend) {
+/// openapi-python-client sends no raw body but `application/octet-stream`: the CSV upload takes
+/// the file under that type as under `text/csv`, and refuses other types and JSON.
+async fn a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does(backend: Backend) {
     let app = spawn_app(backend).await;
     let (org, event) = app.organizer_with_event().await;
-    let path = format!("/v1/events/{event}/attendee-imports");
+    let path = format!("/v1/events/{event}/attendee-imports/csv");
     let token = Some(org.access_token.as_str());
     let csv = b"email,name\nada@example.org,Ada Lovelace\nnot-an-email,Bob\n".to_vec();
 
@@ -168,4 +168,6 @@ async fn a_csv_file_sent_as_octet_stream_imports_as_text_csv_does(backend: Backe
     assert_eq!(no_header.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_header.body);
     let text = upload("text/plain", b"email\n".to_vec()).await;
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let json = upload("application/json", br#"{"attendees":[{"email":"x@example.org"}]}"#.to_vec());
+    assert_eq!(json.await.problem_code(), "unsupported_media_type");
 }
