@@ -5,7 +5,8 @@
 //! the 9th — and each succeeds as it stands against a fresh server, once the values that only the
 //! server makes (a badge code, a sign-in code, a join code, tokens, attendee ids: the
 //! [`PLACEHOLDERS`]) are replaced by real ones; `tests/api/examples.rs` sends every one.
-//! Response examples are checked against their schemas by the same tests.
+//! Response examples (`http::response_examples`) are checked against their schemas by the same
+//! tests, as these are.
 
 use serde_json::{Value, json};
 
@@ -148,14 +149,17 @@ pub fn requests() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Puts the examples on every request body whose schema has one (an example written on the route
-/// itself stays).
+/// Puts the examples on every request body whose schema has one, and on responses (an example
+/// written on the route itself stays).
 pub fn apply(document: &mut Value) {
     let requests = requests();
     let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for operation in
         paths.values_mut().filter_map(Value::as_object_mut).flat_map(|ops| ops.values_mut())
     {
+        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+            super::response_examples::apply(responses);
+        }
         let Some(content) =
             operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut)
         else {

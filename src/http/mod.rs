@@ -33,6 +33,7 @@ mod promises;
 mod prompts;
 mod queue;
 mod rate_limit;
+mod response_examples;
 mod scans;
 mod starters;
 mod stream;
@@ -260,7 +261,8 @@ pub fn openapi_json() -> String {
 pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi, docs: bool) {
     cfg.app_data(extractors::json_config())
         .app_data(extractors::path_config())
-        .app_data(extractors::query_config());
+        .app_data(extractors::query_config())
+        .app_data(extractors::form_config());
     let routes = web::Data::new(allowed::Routes::from_document(&api));
     if docs {
         // No validator: the page never sends the document to a third party.

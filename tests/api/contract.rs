@@ -15,6 +15,7 @@ both_backends!(
     attendee_ids_may_be_repeated_or_separated_by_commas,
     the_docs_page_is_reached_without_the_slash_and_validates_nothing_elsewhere,
     a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does,
+    a_malformed_form_answers_problem_json,
 );
 
 async fn a_wrong_method_on_a_known_path_answers_405_with_allow(backend: Backend) {
@@ -170,4 +171,20 @@ async fn a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does(backend: B
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let json = upload("application/json", br#"{"attendees":[{"email":"x@example.org"}]}"#.to_vec());
     assert_eq!(json.await.problem_code(), "unsupported_media_type");
+}
+
+/// The introduction links' form answers problem+json like every other body, not plain text.
+async fn a_malformed_form_answers_problem_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = |body: &'static str, media_type: &'static str| {
+        let body = Some((media_type, body.as_bytes().to_vec()));
+        app.send(Method::POST, "/v1/introduction-links", None, body)
+    };
+    let missing = form("token=abc", "application/x-www-form-urlencoded").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    assert_eq!(missing.problem_code(), "invalid_body");
+    let json = form("{}", "application/json").await;
+    assert_eq!(json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(json.problem_code(), "unsupported_media_type");
 }

@@ -16,6 +16,7 @@ mod connections;
 mod contract;
 mod cors;
 mod events;
+mod example_schemas;
 mod examples;
 mod exports;
 mod follow_up_fixes;
