@@ -24,6 +24,7 @@ use crate::startup::AppState;
     )),
     responses(
         (status = 200, description = "The result of every row.", body = ImportReport),
+        (status = 400, description = "The body could not be read to its end (`invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token (`unauthenticated`, `token_expired`, `invalid_token`).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller is not an organizer (`organizer_only`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event for the caller (`event_not_found`).", body = Problem, content_type = "application/problem+json"),
