@@ -67,3 +67,14 @@ ensure_postgres() {
   echo "PostgreSQL did not start" >&2
   return 1
 }
+
+# What scripts/clients-check needs from Debian: Python with venv (for the pinned pip tools) and
+# Node.js with npm (for the pinned npm tools), and psql to make its PostgreSQL database.
+ensure_client_deps() {
+  local missing=()
+  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}

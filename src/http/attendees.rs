@@ -43,7 +43,8 @@ pub struct AttendeeImportJson {
 ///
 /// CSV (`text/csv`): a header row naming columns among `email` (required), `name`, `company`,
 /// `headline`, `topics` and `want_to_learn` (topic slugs separated by `;`); UTF-8, with or without
-/// BOM, any line endings. JSON (`application/json`): `{"attendees": [{"email": …}, …]}`.
+/// BOM, any line endings (also at `…/attendee-imports/csv`, as a file upload). JSON
+/// (`application/json`): `{"attendees": [{"email": …}, …]}`.
 ///
 /// Each row is `created` (a new attendee, who gets a badge and one invitation email), `updated`,
 /// `unchanged` or `rejected` with its line and reason (bad email, unknown topic slug, duplicate of
@@ -59,7 +60,7 @@ pub struct AttendeeImportJson {
     security(("bearer" = [])),
     params(("event_id" = String, Path, description = "The event's id.")),
     request_body(content(
-        (String = "text/csv", example = "email,name,company,topics\nada@example.org,Ada Lovelace,Analytical Engines,rust;math\n"),
+        (String = "text/csv"),
         (AttendeeImportJson = "application/json"),
     )),
     responses(
@@ -82,11 +83,6 @@ pub async fn import_attendees(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let event_id = path.into_inner();
-    let check_id = event_id.clone();
-    let account_id = user.account_id.clone();
-    state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
-
     let is_csv = match body::media_type(&req).as_str() {
         "text/csv" | "application/csv" => true,
         "application/json" => false,
@@ -98,6 +94,20 @@ pub async fn import_attendees(
             ));
         }
     };
+    import(state, user, path.into_inner(), is_csv, payload).await
+}
+
+/// Runs an import for an organizer of the event: reads the body, parses it, saves the rows.
+pub(super) async fn import(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    event_id: String,
+    is_csv: bool,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let check_id = event_id.clone();
+    let account_id = user.account_id.clone();
+    state.db.read(move |conn| attendees::organizer(conn, &check_id, &account_id).map(drop)).await?;
     let body = body::read(payload, MAX_IMPORT_BYTES).await?;
     let rows =
         web::block(move || if is_csv { parse::csv(&body) } else { parse::json(&body) }).await??;

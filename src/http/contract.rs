@@ -205,6 +205,7 @@ fn refine_json(document: &mut Value) {
             }
         }
     }
+    super::examples::apply(document);
 }
 
 /// The schema object of `property` in `schema` (`name[]`: of its items).
@@ -261,6 +262,14 @@ fn absent_next_cursor(schema: &mut Value) {
 fn refine_operation(operation: &mut Map<String, Value>) {
     // Public operations say so: no bearer token.
     operation.entry("security").or_insert_with(|| json!([]));
+    // A raw upload is bytes: generators then take a file (openapi-python-client sends no other
+    // raw body than `application/octet-stream`).
+    if let Some(upload) = operation
+        .get_mut("requestBody")
+        .and_then(|body| body.pointer_mut("/content/application~1octet-stream"))
+    {
+        upload["schema"] = json!({ "type": "string", "format": "binary" });
+    }
     if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
         for parameter in parameters.iter_mut().filter_map(Value::as_object_mut) {
             let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();

@@ -4,7 +4,7 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
@@ -179,6 +179,29 @@ pub fn query_config() -> web::QueryConfig {
             ErrorCode::InvalidQuery,
             format!("The query string is not valid: {error}."),
         )
+        .into()
+    })
+}
+
+/// Forms (the introduction links' page) answer problem+json too, not actix's plain text.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default().error_handler(|error: UrlencodedError, _| {
+        match error {
+            UrlencodedError::ContentType => Error::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "Send the form as `application/x-www-form-urlencoded`.",
+            ),
+            UrlencodedError::Overflow { .. } => Error::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                "The form is too large.",
+            ),
+            other => Error::bad_request(
+                ErrorCode::InvalidBody,
+                format!("The form is not valid: {other}."),
+            ),
+        }
         .into()
     })
 }

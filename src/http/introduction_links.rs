@@ -175,7 +175,7 @@ pub struct LinkForm {
     request_body(content = LinkForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The answer is recorded.", content_type = "text/html", body = String),
-        (status = 400, description = "The form is malformed, or `choice` is neither `accept` nor `decline`.", content_type = "application/problem+json", body = crate::error::Problem),
+        (status = 400, description = "The form is malformed, or `choice` is neither `accept` nor `decline` (`invalid_body`).", content_type = "application/problem+json", body = crate::error::Problem),
         (status = 404, description = "The token opens nothing: used, expired, answered, guessed — the same page for each.", content_type = "text/html", body = String),
         (status = 408, description = "The body came too slowly (`request_timeout`).", content_type = "application/problem+json", body = crate::error::Problem),
         (status = 413, description = "The body is too large (`payload_too_large`).", content_type = "application/problem+json", body = crate::error::Problem),

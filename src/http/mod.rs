@@ -14,7 +14,9 @@ mod calendar;
 mod connections;
 mod contract;
 mod cors;
+mod csv_import;
 mod events;
+pub mod examples;
 mod exports;
 mod extractors;
 mod follow_ups;
@@ -31,6 +33,7 @@ mod promises;
 mod prompts;
 mod queue;
 mod rate_limit;
+mod response_examples;
 mod scans;
 mod starters;
 mod stream;
@@ -136,6 +139,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(topics::seed_topics)
             .service(topics::list_topics)
             .service(attendees::import_attendees)
+            .service(csv_import::import_attendees_csv)
             .service(attendees::list_attendees)
             .service(attendees::stats)
             .service(attendees::rotate_join_code)
@@ -257,7 +261,8 @@ pub fn openapi_json() -> String {
 pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi, docs: bool) {
     cfg.app_data(extractors::json_config())
         .app_data(extractors::path_config())
-        .app_data(extractors::query_config());
+        .app_data(extractors::query_config())
+        .app_data(extractors::form_config());
     let routes = web::Data::new(allowed::Routes::from_document(&api));
     if docs {
         // No validator: the page never sends the document to a third party.

@@ -1,5 +1,6 @@
 //! The contract generated clients rely on: 405 with `Allow`, integers written as `5.0`, the last
-//! page without `next_cursor`, `attendee_ids` as a repeated parameter, the docs page's address.
+//! page without `next_cursor`, `attendee_ids` as a repeated parameter, the docs page's address, the
+//! CSV import as a file upload.
 
 use awc::http::{Method, StatusCode};
 use serde_json::json;
@@ -13,6 +14,8 @@ both_backends!(
     the_last_page_leaves_next_cursor_out,
     attendee_ids_may_be_repeated_or_separated_by_commas,
     the_docs_page_is_reached_without_the_slash_and_validates_nothing_elsewhere,
+    a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does,
+    a_malformed_form_answers_problem_json,
 );
 
 async fn a_wrong_method_on_a_known_path_answers_405_with_allow(backend: Backend) {
@@ -141,4 +144,47 @@ async fn the_docs_page_is_reached_without_the_slash_and_validates_nothing_elsewh
     assert_eq!(config.status, StatusCode::OK);
     let script = String::from_utf8_lossy(&config.raw);
     assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
+}
+
+/// openapi-python-client sends no raw body but `application/octet-stream`: the CSV upload takes
+/// the file under that type as under `text/csv`, and refuses other types and JSON.
+async fn a_csv_file_uploaded_as_octet_stream_imports_as_text_csv_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event) = app.organizer_with_event().await;
+    let path = format!("/v1/events/{event}/attendee-imports/csv");
+    let token = Some(org.access_token.as_str());
+    let csv = b"email,name\nada@example.org,Ada Lovelace\nnot-an-email,Bob\n".to_vec();
+
+    let upload = |media_type: &'static str, body: Vec<u8>| {
+        app.send(Method::POST, &path, token, Some((media_type, body)))
+    };
+    let file = upload("application/octet-stream", csv.clone()).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert_eq!(file.body["created"], 1);
+    assert_eq!(file.body["rows"][1]["status"], "rejected");
+    let again = upload("text/csv", csv).await;
+    assert_eq!(again.body["unchanged"], 1, "{}", again.body);
+
+    let no_header = upload("application/octet-stream", b"\x89PNG\r\n".to_vec()).await;
+    assert_eq!(no_header.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_header.body);
+    let text = upload("text/plain", b"email\n".to_vec()).await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let json = upload("application/json", br#"{"attendees":[{"email":"x@example.org"}]}"#.to_vec());
+    assert_eq!(json.await.problem_code(), "unsupported_media_type");
+}
+
+/// The introduction links' form answers problem+json like every other body, not plain text.
+async fn a_malformed_form_answers_problem_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = |body: &'static str, media_type: &'static str| {
+        let body = Some((media_type, body.as_bytes().to_vec()));
+        app.send(Method::POST, "/v1/introduction-links", None, body)
+    };
+    let missing = form("token=abc", "application/x-www-form-urlencoded").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    assert_eq!(missing.problem_code(), "invalid_body");
+    let json = form("{}", "application/json").await;
+    assert_eq!(json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(json.problem_code(), "unsupported_media_type");
 }

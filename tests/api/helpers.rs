@@ -234,7 +234,8 @@ pub async fn spawn_app_configured(
     spawn(backend, mail, store.clone(), configure).await
 }
 
-async fn spawn(
+/// Starts Hallway with its own mail transport and store, `configure` changing its configuration.
+pub async fn spawn(
     backend: Backend,
     mail: MailTransport,
     store: MailStore,

@@ -17,6 +17,8 @@ mod connections;
 mod contract;
 mod cors;
 mod events;
+mod example_schemas;
+mod examples;
 mod exports;
 mod follow_up_fixes;
 mod follow_up_jobs;
