@@ -35,6 +35,10 @@ pub struct Connection {
     pub cadence_days: Option<i32>,
     /// The owner's last touch: a logged one, or a completed follow-up.
     pub last_touched_at: Option<NaiveDateTime>,
+    /// Who introduced the two (the introducer's membership), when an introduction made it.
+    pub introduced_by: Option<String>,
+    /// The introducer's note to the owner.
+    pub introduction_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -113,6 +113,10 @@ pub struct ConnectionSummaryResponse {
     pub cadence_days: Option<i32>,
     /// The caller's last touch with the person (logged, or a completed follow-up).
     pub last_touched_at: Option<DateTime<Utc>>,
+    /// When an introduction made this connection: the introducer's attendee id.
+    pub introduced_by: Option<String>,
+    /// When an introduction made this connection: what the introducer wrote to the caller.
+    pub introduction_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// In delta sync (`updated_since`): true for a connection the caller deleted, or whose other
@@ -138,6 +142,8 @@ impl From<ConnectionSummary> for ConnectionSummaryResponse {
             cadence: c.cadence.clone().unwrap_or_else(|| "none".to_owned()),
             cadence_days: c.cadence_days,
             last_touched_at: c.last_touched_at.map(|t| t.and_utc()),
+            introduced_by: c.introduced_by,
+            introduction_note: c.introduction_note,
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
             deleted: c.deleted_at.is_some(),
@@ -183,6 +189,8 @@ impl From<Tombstone> for ConnectionSummaryResponse {
             cadence: "none".to_owned(),
             cadence_days: None,
             last_touched_at: None,
+            introduced_by: None,
+            introduction_note: None,
             created_at: t.created_at.and_utc(),
             updated_at: t.deleted_at.and_utc(),
             deleted: true,

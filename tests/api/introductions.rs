@@ -139,6 +139,9 @@ async fn both_accepting_from_the_emailed_links_makes_them_connections_with_a_mee
     let opened = app.get(&path_of(&app, &accept), None).await;
     assert_eq!(opened.status, StatusCode::OK);
     assert!(app.connections(&ana, &event).await.len() == 1);
+    let connections = format!("/v1/events/{event}/connections");
+    let before = app.get(&connections, Some(&ana.access_token)).await;
+    let token = before.body["sync_token"].as_str().unwrap().to_owned();
 
     let first = follow(&app, &accept, "accept").await;
     assert_eq!(first.status, StatusCode::OK);
@@ -152,6 +155,22 @@ async fn both_accepting_from_the_emailed_links_makes_them_connections_with_a_mee
     assert_eq!(anas.len(), 2, "{anas:?}");
     let with_ben = anas.iter().find(|c| c["other"]["attendee_id"] == ben_id.as_str()).unwrap();
     let ben_side = with_ben["connection_id"].as_str().unwrap();
+    // Marked as made by the hub's introduction, with the hub's note to Ana.
+    let hub_id = attendee_id(&app, &hub, &event).await;
+    assert_eq!(with_ben["introduced_by"], hub_id.as_str(), "{with_ben}");
+    assert_eq!(with_ben["introduction_note"], "Ben ran the migration you are about to start");
+    // Ana's app learns of it by delta sync, as of any new connection.
+    let delta =
+        app.get(&format!("{connections}?updated_since={token}"), Some(&ana.access_token)).await;
+    assert_eq!(delta.status, StatusCode::OK, "{}", delta.body);
+    let changed: Vec<&Value> = delta.body["items"].as_array().unwrap().iter().collect();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c["connection_id"] == ben_side && c["introduced_by"] == hub_id.as_str()),
+        "{}",
+        delta.body
+    );
     let follow_ups = app
         .get(
             &format!("/v1/events/{event}/connections/{ben_side}/follow-ups"),
