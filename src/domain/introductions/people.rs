@@ -46,18 +46,18 @@ impl Interests {
 
     fn overlap(&self, talk: &[String], learn: &[String]) -> Overlap {
         let teach: Vec<String> = talk.iter().filter(|t| self.learn.contains(*t)).cloned().collect();
-        let learn_: Vec<String> =
+        let wanted: Vec<String> =
             learn.iter().filter(|t| self.talk.contains(*t)).cloned().collect();
         let mut shared: Vec<String> = talk
             .iter()
             .chain(learn.iter())
             .filter(|t| self.talk.contains(*t) || self.learn.contains(*t))
-            .filter(|t| !teach.contains(t) && !learn_.contains(t))
+            .filter(|t| !teach.contains(t) && !wanted.contains(t))
             .cloned()
             .collect();
         shared.sort();
         shared.dedup();
-        Overlap { teach, learn: learn_, shared }
+        Overlap { teach, learn: wanted, shared }
     }
 }
 
