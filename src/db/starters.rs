@@ -107,6 +107,9 @@ pub fn lock_show(conn: &mut DbConn, id: &str) -> QueryResult<()> {
 
 /// Inserts the shows that do not exist yet (by id); gives back the ids it inserted.
 pub fn insert_shows(conn: &mut DbConn, shows: &[Show]) -> QueryResult<Vec<String>> {
+    if shows.is_empty() {
+        return Ok(Vec::new());
+    }
     match conn {
         DbConn::Postgres(pg) => diesel::insert_into(starter_shows::table)
             .values(shows)
