@@ -51,10 +51,11 @@ pub struct AttendeeImportJson {
 /// an earlier row…). Rejected rows never block the others. Empty cells leave a field as it is.
 /// Re-importing never invites anyone twice.
 ///
-/// Rows are saved 250 at a time, each batch whole or not at all, so that other people's writes
-/// never wait for a whole file. An import is resumable: after a `5xx` answer, the batches saved
-/// before the failure stay, and sending the same file again completes the import (those rows then
-/// come back `unchanged`).
+/// On SQLite rows are saved 250 at a time, each batch whole or not at all, so that other people's
+/// writes never wait for a whole file: after a `5xx` answer the batches saved before the failure
+/// stay. On PostgreSQL the whole file is one transaction (other writes do not wait for it) and a
+/// failure leaves nothing. Either way, sending the same file again completes the import (rows
+/// already saved come back `unchanged`).
 #[utoipa::path(
     tag = "attendees",
     security(("bearer" = [])),
