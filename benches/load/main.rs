@@ -161,6 +161,29 @@ impl Client {
     }
 }
 
+/// Waits until the mail worker has sent every queued email (an import's invitations), so that
+/// what is measured next does not share the cores with writing them.
+pub fn wait_for_mail(server: &Server) {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use hallway::db::schema::outbox;
+    let pool = hallway::db::connect(&server.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let started = Instant::now();
+    loop {
+        let queued: i64 = outbox::table
+            .filter(outbox::sent_at.is_null())
+            .filter(outbox::dead_at.is_null())
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        if queued == 0 {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "{queued} emails still queued");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Signs in through the real flow, reading the code from the development mail folder.
 pub async fn sign_in(server: &Server, email: &str) -> Client {
     let http = awc::Client::builder().timeout(Duration::from_secs(600)).finish();

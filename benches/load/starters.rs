@@ -121,6 +121,7 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
         ],
     );
     let (event_id, people) = topic_event(&server).await;
+    crate::wait_for_mail(&server);
     // Pair k: viewer k asks about someone far from them in the list.
     let pairs: Rc<Vec<(String, String)>> = Rc::new(
         (0..PAIRS)
