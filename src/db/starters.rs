@@ -5,8 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::attendees::{Member, Membership};
 use super::schema::{
-    connections, follow_ups, prompt_counts, starter_settings, starter_shows, topics,
+    accounts, connections, events, follow_ups, membership_topics, memberships, prompt_counts,
+    starter_settings, starter_shows, topics,
 };
 use super::topics::Topic;
 
@@ -284,22 +286,44 @@ pub fn save_settings(conn: &mut DbConn, row: &SettingsRow) -> QueryResult<()> {
     Ok(())
 }
 
-/// The event's topics with these slugs (archived ones too: they stay on profiles).
-pub fn topics_by_slug(
+/// The viewer's membership of the event with the event's name and its starter settings (none when
+/// never set), in one read: `None` when the account is not a member.
+pub fn viewer(
     conn: &mut DbConn,
     event_id: &str,
-    slugs: &[String],
-) -> QueryResult<Vec<Topic>> {
-    let mut found = Vec::new();
-    for chunk in slugs.chunks(super::BATCH_ROWS) {
-        found.extend(
-            topics::table
-                .filter(topics::event_id.eq(event_id).and(topics::slug.eq_any(chunk)))
-                .select(Topic::as_select())
-                .load::<Topic>(conn)?,
-        );
-    }
-    Ok(found)
+    account_id: &str,
+) -> QueryResult<Option<(Member, String, Option<SettingsRow>)>> {
+    memberships::table
+        .inner_join(accounts::table)
+        .inner_join(events::table)
+        .left_join(starter_settings::table.on(starter_settings::event_id.eq(memberships::event_id)))
+        .filter(memberships::event_id.eq(event_id).and(memberships::account_id.eq(account_id)))
+        .select((
+            Membership::as_select(),
+            accounts::email,
+            accounts::display_name,
+            events::name,
+            starter_settings::all_columns.nullable(),
+        ))
+        .first::<(Membership, String, Option<String>, String, Option<SettingsRow>)>(conn)
+        .optional()
+        .map(|found| {
+            found.map(|(m, email, name, event, settings)| ((m, email, name), event, settings))
+        })
+}
+
+/// The topic choices of two people, each as (membership id, kind, the whole topic), in the
+/// event's order of topics: both profiles and the topics' prompts in one read.
+pub fn choices_of_pair(
+    conn: &mut DbConn,
+    (a, b): (&str, &str),
+) -> QueryResult<Vec<(String, String, Topic)>> {
+    membership_topics::table
+        .inner_join(topics::table)
+        .filter(membership_topics::membership_id.eq(a).or(membership_topics::membership_id.eq(b)))
+        .order((topics::position.asc(), topics::slug.asc()))
+        .select((membership_topics::membership_id, membership_topics::kind, Topic::as_select()))
+        .load(conn)
 }
 
 /// Whether `owner_id` has a live connection with `other_id` in the event.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AuthUser, Json};
+use super::{AuthUser, Json, TokenUser};
 use crate::db::starters::Show;
 use crate::domain::starters::Stage;
 use crate::domain::starters::pair::{self, PairStarters, ShownStarter, Target};
@@ -142,7 +142,7 @@ fn check_limit(limit: Option<i64>) -> Result<usize> {
 /// nothing).
 async fn answer(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: TokenUser,
     event_id: String,
     target: Target,
     query: StartersQuery,
@@ -196,7 +196,7 @@ const RATE_LIMITED: &str = "More than 30 starter requests in a burst, or 30 a mi
 #[get("/events/{event_id}/attendees/{attendee_id}/starters")]
 pub async fn attendee_starters(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: TokenUser,
     path: web::Path<(String, String)>,
     query: web::Query<StartersQuery>,
 ) -> Result<HttpResponse> {
@@ -223,7 +223,7 @@ pub async fn attendee_starters(
 #[get("/events/{event_id}/connections/{connection_id}/starters")]
 pub async fn connection_starters(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: TokenUser,
     path: web::Path<(String, String)>,
     query: web::Query<StartersQuery>,
 ) -> Result<HttpResponse> {

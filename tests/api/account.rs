@@ -82,6 +82,12 @@ async fn a_deleted_accounts_tokens_can_neither_read_nor_write(backend: Backend) 
     let batch = app.scan_batch(&ada, &event_id, json!([item])).await;
     assert_eq!(batch.status, StatusCode::UNAUTHORIZED, "{}", batch.body);
     assert_eq!(batch.problem_code(), "invalid_token");
+    // So do the starters.
+    let bob_id = crate::introductions::attendee_id(&app, &bob, &event_id).await;
+    let starters = format!("/v1/events/{event_id}/attendees/{bob_id}/starters");
+    let starters = app.get(&starters, token).await;
+    assert_eq!(starters.status, StatusCode::UNAUTHORIZED, "{}", starters.body);
+    assert_eq!(starters.problem_code(), "invalid_token");
     let refreshed =
         app.post("/v1/auth/refresh", None, &json!({ "refresh_token": ada.refresh_token })).await;
     assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED);

@@ -3,12 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::Stage;
 use super::rank::{self, Other, Picks, Starter, TopicInfo};
-use super::{Stage, settings};
+use super::settings::StarterSettings;
+use crate::db::attendees::Member;
 use crate::db::starters::{self as store, Show};
 use crate::db::{self, DbConn};
-use crate::domain::attendees::{self, Profile};
-use crate::domain::topics;
+use crate::domain::attendees::{self, CAN_TALK_ABOUT, Profile};
+use crate::domain::{accounts, topics};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Whom the starters are for: an attendee of the event, or the other side of my connection.
@@ -56,7 +58,10 @@ pub fn for_pair(
     after_stage: Option<Stage>,
     limit: usize,
 ) -> Result<PairStarters> {
-    let me = attendees::member(conn, event_id, account_id)?;
+    // The caller's membership is also the check that their account exists (see `TokenUser`).
+    let Some((me, event_name, settings)) = store::viewer(conn, event_id, account_id)? else {
+        return Err(accounts::gone_or(conn, account_id, attendees::event_not_found()));
+    };
     let other = match target {
         Target::Attendee(id) => {
             let other = db::attendees::find(conn, event_id, &id)?.ok_or_else(attendee_not_found)?;
@@ -79,23 +84,8 @@ pub fn for_pair(
                 .ok_or_else(connection_not_found)?
         }
     };
-    let mut profiles = attendees::with_topics(conn, vec![me, other])?.into_iter();
-    let (Some(me), Some(other)) = (profiles.next(), profiles.next()) else {
-        return Err(Error::internal(anyhow::anyhow!("profiles vanished")));
-    };
-    let event = db::events::find(conn, event_id)?.ok_or_else(|| {
-        Error::not_found(ErrorCode::EventNotFound, "No event with this id is visible to you.")
-    })?;
-    let slugs: Vec<String> =
-        other.can_talk_about.iter().chain(&other.want_to_learn).cloned().collect();
-    let topics: HashMap<String, TopicInfo> = store::topics_by_slug(conn, event_id, &slugs)?
-        .into_iter()
-        .map(|t| {
-            let info = TopicInfo { prompts: topics::prompts_of(&t), slug: t.slug, name: t.name };
-            (info.slug.clone(), info)
-        })
-        .collect();
-    let settings = settings::load(conn, event_id)?.for_ranking();
+    let (me, other, topics) = profiles_of_pair(conn, me, other)?;
+    let settings = StarterSettings::from_row(settings).for_ranking();
     let shows: HashMap<String, Show> = store::shows_between(conn, &me.member.id, &other.member.id)?
         .into_iter()
         .map(|s| (s.id.clone(), s))
@@ -106,7 +96,7 @@ pub fn for_pair(
     let shared = other.shared();
     let ranked = rank::rank(&rank::Request {
         event_id,
-        event_name: &event.name,
+        event_name: &event_name,
         viewer_id: &me.member.id,
         viewer: Picks { can_talk_about: &me.can_talk_about, want_to_learn: &me.want_to_learn },
         other_id: &other.member.id,
@@ -155,6 +145,43 @@ pub fn for_pair(
         })
         .collect();
     Ok(PairStarters { attendee_id: other.member.id.clone(), starters, unrecorded })
+}
+
+/// Both profiles, and the other person's topics (with their prompts) by slug, from one read of
+/// their choices.
+fn profiles_of_pair(
+    conn: &mut DbConn,
+    me: Member,
+    other: Member,
+) -> Result<(Profile, Profile, HashMap<String, TopicInfo>)> {
+    let [mut me, mut other] = [me, other].map(|(member, email, display_name)| Profile {
+        member,
+        email,
+        display_name,
+        can_talk_about: Vec::new(),
+        want_to_learn: Vec::new(),
+    });
+    let mut topics = HashMap::new();
+    for (membership_id, kind, topic) in
+        store::choices_of_pair(conn, (&me.member.id, &other.member.id))?
+    {
+        let profile = if membership_id == other.member.id { &mut other } else { &mut me };
+        let picks = if kind == CAN_TALK_ABOUT {
+            &mut profile.can_talk_about
+        } else {
+            &mut profile.want_to_learn
+        };
+        picks.push(topic.slug.clone());
+        if membership_id == other.member.id {
+            let info = TopicInfo {
+                prompts: topics::prompts_of(&topic),
+                slug: topic.slug,
+                name: topic.name,
+            };
+            topics.insert(info.slug.clone(), info);
+        }
+    }
+    Ok((me, other, topics))
 }
 
 /// The name the person gave (event profile, else account), never the neutral label made up for

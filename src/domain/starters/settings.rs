@@ -21,6 +21,18 @@ pub struct StarterSettings {
 }
 
 impl StarterSettings {
+    /// The settings as stored, or the defaults when never set.
+    pub fn from_row(row: Option<SettingsRow>) -> Self {
+        match row {
+            Some(row) => Self {
+                builtin_prompts: row.builtin_prompts,
+                disabled_prompts: serde_json::from_str(&row.disabled_prompts).unwrap_or_default(),
+                updated_at: Some(row.updated_at),
+            },
+            None => Self { builtin_prompts: true, disabled_prompts: Vec::new(), updated_at: None },
+        }
+    }
+
     pub fn for_ranking(&self) -> Settings {
         Settings {
             builtin_prompts: self.builtin_prompts,
@@ -35,18 +47,7 @@ impl StarterSettings {
 }
 
 pub fn load(conn: &mut DbConn, event_id: &str) -> Result<StarterSettings> {
-    Ok(match store::settings(conn, event_id)? {
-        Some(row) => StarterSettings {
-            builtin_prompts: row.builtin_prompts,
-            disabled_prompts: serde_json::from_str(&row.disabled_prompts).unwrap_or_default(),
-            updated_at: Some(row.updated_at),
-        },
-        None => StarterSettings {
-            builtin_prompts: true,
-            disabled_prompts: Vec::new(),
-            updated_at: None,
-        },
-    })
+    Ok(StarterSettings::from_row(store::settings(conn, event_id)?))
 }
 
 /// Checks that every id names a built-in prompt; gives them without repeats, in library order.
