@@ -13,6 +13,8 @@ use crate::starters::topic_event;
 
 const REQUESTS: usize = 300;
 const CONNECTIONS: usize = 500;
+/// How many of the hub's next connections each of them knows.
+const KNOWN_AMONG: usize = 10;
 
 async fn measure(http: &awc::Client, url: &str, bearer: &str) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(REQUESTS);
@@ -41,6 +43,7 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
         ],
     );
     let (event_id, people) = topic_event(&server).await;
+    crate::wait_for_mail(&server);
     let http = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
 
     // Person 0 picks 20 topics: 10 to talk about, 10 to learn.
@@ -56,20 +59,27 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
         .expect("profile");
     assert_eq!(response.status().as_u16(), 200, "{:?}", response.body().await);
 
-    // Person 1 has 500 connections (both sides), made straight in the database.
+    // Person 1 has 500 connections (both sides), made straight in the database; each of them is
+    // also connected with the next 10 of them (5,000 pairs the suggestions must leave out).
     let (hub, hub_account) = people[1].clone();
     let db = hallway::db::connect(&server.url, 2).unwrap();
     {
         let mut conn = db.get().unwrap();
         let now = hallway::db::now();
         let mut rows = Vec::new();
-        for (other, _) in people.iter().skip(2).step_by(37).take(CONNECTIONS) {
-            for (owner, to) in [(&hub, other), (other, &hub)] {
+        let mine: Vec<&String> =
+            people.iter().skip(2).step_by(37).take(CONNECTIONS).map(|(id, _)| id).collect();
+        let among = mine
+            .iter()
+            .enumerate()
+            .flat_map(|(k, a)| mine.iter().skip(k + 1).take(KNOWN_AMONG).map(move |b| (*a, *b)));
+        for (a, b) in mine.iter().map(|other| (&hub, *other)).chain(among) {
+            for (owner, to) in [(a, b), (b, a)] {
                 rows.push(NewConnection {
                     id: hallway::db::new_id(),
                     event_id: event_id.clone(),
-                    owner_id: owner.clone(),
-                    other_id: to.clone(),
+                    owner_id: (*owner).clone(),
+                    other_id: (*to).clone(),
                     first_met_at: now,
                     last_met_at: now,
                     scan_count: 1,

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::connections::SharedProfile;
 use super::{AuthUser, pagination};
 use crate::domain::introductions::people::{self, Reason};
+use crate::domain::introductions::suggestions as suggested;
 use crate::error::{Error, Problem, Result};
 use crate::startup::AppState;
 
@@ -178,7 +179,7 @@ pub async fn suggestions(
     let rows = state
         .db
         .read(move |conn| {
-            people::suggestions(conn, &event_id, &user.account_id, cursor.as_deref(), limit)
+            suggested::page(conn, &event_id, &user.account_id, cursor.as_deref(), limit)
         })
         .await?;
     let keys: Vec<String> = rows.iter().map(|s| s.key()).collect();

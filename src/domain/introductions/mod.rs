@@ -8,6 +8,7 @@
 pub mod links;
 pub mod list;
 pub mod people;
+pub mod suggestions;
 
 use std::collections::HashMap;
 
