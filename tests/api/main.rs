@@ -40,6 +40,7 @@ mod races;
 mod request_errors;
 mod scans;
 mod security;
+mod shared_limits;
 mod sign_in_limits;
 mod starter_follow_ups;
 mod starters;
