@@ -16,6 +16,7 @@ mod calendar_feed;
 mod connections;
 mod contract;
 mod cors;
+mod distribution;
 mod events;
 mod example_schemas;
 mod examples;
