@@ -45,49 +45,21 @@ struct Outcome {
 }
 
 /// One statement, one round trip: admits the request and charges every bucket, or refuses it and
-/// changes nothing. The row's lock (taken by `ON CONFLICT`, held to the statement's end) makes
-/// concurrent requests from any process settle one after the other on the row's latest state;
-/// refill is computed from the database's clock, the same for every process.
+/// changes nothing. The function (`rate_bucket_settle`, migration `2026-12-03-000400`) runs
+/// `INSERT … ON CONFLICT (key) DO UPDATE … WHERE` every bucket holds what the request needs: the
+/// row's lock makes concurrent requests from any process settle one after the other on the row's
+/// latest state, and refill is reckoned by the database's clock, the same for every process. A
+/// refused request writes nothing; its answer carries the row as the statement's snapshot saw it.
 ///
-/// The statement commits without waiting for its WAL to reach the disk (`synchronous_commit` set
-/// off for its own transaction by `set_config(…, true)`, which holds for the commit of this
-/// autocommitted statement and nothing after it): a bucket adds a write to every limited request,
-/// scans included, and a flush would double a scan's commit latency. A crash can lose the last
-/// fraction of a second of charges, which only refills some buckets early: harmless.
-/// (Measured with pgbench on one connection: 300 such commits caused 3 WAL flushes and took
-/// 0.23 ms each, against 300 flushes and 3.3 ms each without it.)
-const SETTLE: &str = "\
-WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
-settled AS (
-  INSERT INTO rate_buckets AS b (key, tokens, updated_at, full_at)
-  SELECT $1,
-         (SELECT array_agg(c.cap - c.cost ORDER BY c.i)
-            FROM unnest($2::float8[], $5::float8[]) WITH ORDINALITY AS c(cap, cost, i)),
-         now(),
-         now() + make_interval(secs => (SELECT max(c.cost / c.rate)
-            FROM unnest($3::float8[], $5::float8[]) AS c(rate, cost)))
-    FROM async
-  ON CONFLICT (key) DO UPDATE SET (tokens, full_at, updated_at) = (
-      SELECT array_agg(r.refilled - r.cost ORDER BY r.i),
-             now() + make_interval(secs => max((r.cap - r.refilled + r.cost) / r.rate)),
-             now()
-        FROM (SELECT c.i, c.cap, c.rate, c.cost,
-                     least(c.cap, coalesce(b.tokens[c.i], c.cap)
-                       + greatest(extract(epoch FROM now() - b.updated_at)::float8, 0) * c.rate)
-                       AS refilled
-                FROM unnest($2::float8[], $3::float8[], $5::float8[])
-                     WITH ORDINALITY AS c(cap, rate, cost, i)) r)
-  WHERE (SELECT bool_and(least(c.cap, coalesce(b.tokens[c.i], c.cap)
-                  + greatest(extract(epoch FROM now() - b.updated_at)::float8, 0) * c.rate)
-                  >= c.needed)
-           FROM unnest($2::float8[], $3::float8[], $4::float8[])
-                WITH ORDINALITY AS c(cap, rate, needed, i))
-  RETURNING 1)
-SELECT true AS granted, NULL::float8[] AS tokens, NULL::float8 AS elapsed FROM settled
-UNION ALL
-SELECT false, r.tokens, greatest(extract(epoch FROM now() - r.updated_at)::float8, 0)
-  FROM rate_buckets r
- WHERE r.key = $1 AND NOT EXISTS (SELECT FROM settled)";
+/// The statement commits without waiting for its WAL to reach the disk (the function sets
+/// `synchronous_commit` off for the caller's transaction, which is this autocommitted statement
+/// alone): a bucket adds a write to every limited request, scans included, and a flush would
+/// double a scan's commit latency. A crash can lose the last fraction of a second of charges,
+/// which only refills some buckets early: harmless. (With pgbench on one connection, 300 such
+/// commits caused 3 WAL flushes, against 300 without.) It is a PL/pgSQL function because diesel
+/// never caches a `sql_query` statement: sent as text, this one was planned on every call.
+const SETTLE: &str = "SELECT o_granted AS granted, o_tokens AS tokens, o_elapsed AS elapsed \
+                      FROM rate_bucket_settle($1, $2, $3, $4, $5)";
 
 /// Settles `request` (see [`SETTLE`]). A fresh row starts full, so its first request always
 /// passes (a bucket refuses only what it could never hold when full, and nothing is that).
