@@ -33,11 +33,6 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Every rate limit: in this process on SQLite, shared by every process on PostgreSQL.
     pub limits: http::Limits,
-    /// In this process, on both backends: a person's write budgets and starter lists, for
-    /// `http::starters` until it calls `limits` (`limits.request(..).await`,
-    /// `limits.starters(..).await`). On SQLite they are the same buckets as `limits`'.
-    pub scan_limits: Arc<http::WriteLimits>,
-    pub starter_limits: Arc<http::Buckets>,
     /// Renders badge sheets on threads of its own, never on the blocking pool.
     pub renderer: qr::renderer::Renderer,
 }
@@ -70,10 +65,6 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let local = listener.local_addr()?;
         let limits = http::Limits::new(&db, &config.database_url);
-        let (scan_limits, starter_limits) = match &limits {
-            http::Limits::Process(process) => (process.writes.clone(), process.starters.clone()),
-            http::Limits::Shared(_) => (Arc::default(), Arc::new(http::starter_limits())),
-        };
         let state = web::Data::new(AppState {
             keys: TokenKeys::new(&config.jwt_secret),
             code_key: CodeKey::new(&config.jwt_secret),
@@ -81,8 +72,6 @@ impl Application {
             config,
             outbox_wake,
             limits,
-            scan_limits,
-            starter_limits,
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
                 .context("cannot start the badge sheet renderer")?,
         });

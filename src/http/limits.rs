@@ -9,10 +9,6 @@
 //!
 //! Each request's buckets form a group stored in one row, so one statement admits or refuses
 //! them together: a refused request charges none of them.
-//!
-//! `http::starters` still calls the process's own buckets (`AppState::scan_limits`,
-//! `starter_limits`): on PostgreSQL its starter lists and feedback are limited per process until
-//! it calls [`Limits::starters`] and [`Limits::request`].
 
 use std::sync::Arc;
 
