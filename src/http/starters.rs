@@ -148,7 +148,7 @@ async fn answer(
     query: StartersQuery,
 ) -> Result<HttpResponse> {
     let limit = check_limit(query.limit)?;
-    state.limits.starters(&user.account_id).await?;
+    state.starter_limits.take(&user.account_id, "starter requests")?;
     let after_stage = query.after_stage.map(Stage::from);
     let found: PairStarters = state
         .db
@@ -309,7 +309,7 @@ pub async fn starter_feedback(
             "a starter that was not used cannot be judged helpful or not",
         ));
     }
-    state.limits.request(&user.account_id).await?;
+    state.scan_limits.request(&user.account_id)?;
     let change = FeedbackChange { used, helpful };
     let show = state
         .db

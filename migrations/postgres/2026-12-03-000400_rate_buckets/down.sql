@@ -1,2 +1,0 @@
-DROP FUNCTION rate_bucket_settle(text, float8[], float8[], float8[], float8[]);
-DROP TABLE rate_buckets;
