@@ -303,6 +303,8 @@ pub fn viewer(
             accounts::email,
             accounts::display_name,
             events::name,
+            // In `SettingsRow`'s field order (diesel cannot select an optional `as_select()`
+            // beside the others here).
             starter_settings::all_columns.nullable(),
         ))
         .first::<(Membership, String, Option<String>, String, Option<SettingsRow>)>(conn)
