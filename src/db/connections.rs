@@ -9,7 +9,7 @@ use super::DbConn;
 use super::changes::Horizon;
 use super::schema::{accounts, connection_notes, connections, follow_ups, memberships, touches};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = connections)]
 pub struct Connection {
     pub id: String,
@@ -86,20 +86,10 @@ pub fn between(
     others: &[String],
 ) -> QueryResult<Vec<Connection>> {
     if let [other] = others {
-        // One other person (the online case): `=` keeps both statements cacheable, and each
-        // side is found through its own index (an `OR` of the two would get neither).
-        let mut found: Vec<Connection> = connections::table
-            .filter(connections::event_id.eq(event_id))
-            .filter(connections::owner_id.eq(person).and(connections::other_id.eq(other)))
-            .select(Connection::as_select())
-            .load(conn)?;
-        found.extend(
-            connections::table
-                .filter(connections::other_id.eq(person).and(connections::owner_id.eq(other)))
-                .filter(connections::event_id.eq(event_id))
-                .select(Connection::as_select())
-                .load::<Connection>(conn)?,
-        );
+        // One other person (the online case): each side through its own index (an `OR` of the
+        // two would get neither).
+        let mut found = side(conn, event_id, person, other)?;
+        found.extend(side(conn, event_id, other, person)?);
         return Ok(found);
     }
     let mut found = Vec::new();
@@ -120,6 +110,36 @@ pub fn between(
         );
     }
     Ok(found)
+}
+
+/// The connection `owner` has with `other` (deleted too), if any.
+///
+/// On PostgreSQL it is sent as text, so that it is planned for its values on every run. Kept as
+/// a prepared statement (diesel keeps every query built with its DSL, boxed or not), it got one
+/// generic plan after five runs; when those ran while `connections` was nearly empty (a new
+/// database's first event) every index looked as cheap, and the plan read `connections_event`
+/// and filtered the whole event for the pair, for as long as the pooled connection lived:
+/// single scans fell to a quarter (BENCHMARKS, issue 13; `tests/api/pool.rs`).
+fn side(
+    conn: &mut DbConn,
+    event_id: &str,
+    owner: &str,
+    other: &str,
+) -> QueryResult<Vec<Connection>> {
+    match conn {
+        DbConn::Postgres(pg) => diesel::sql_query(
+            "SELECT * FROM connections WHERE event_id = $1 AND owner_id = $2 AND other_id = $3",
+        )
+        .bind::<Text, _>(event_id)
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(other)
+        .load(pg),
+        DbConn::Sqlite(lite) => connections::table
+            .filter(connections::event_id.eq(event_id))
+            .filter(connections::owner_id.eq(owner).and(connections::other_id.eq(other)))
+            .select(Connection::as_select())
+            .load(lite),
+    }
 }
 
 /// Inserts connections, skipping any (event, owner, other) that exists: the database keeps one
