@@ -31,16 +31,8 @@ pub struct AppState {
     pub code_key: CodeKey,
     /// Wakes the worker when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
-    /// What a person's writes may cost: requests, scans and characters of notes.
-    pub scan_limits: http::WriteLimits,
-    /// Starter lists per person.
-    pub starter_limits: http::Buckets,
-    /// Invitations sent again, per attendee.
-    pub resend_limits: http::Buckets,
-    /// Badge sheets per organizer: one at a time, a few a minute.
-    pub sheet_limits: http::SheetLimits,
-    /// Exports per person: of all their data, of their address book.
-    pub export_limits: http::ExportLimits,
+    /// Every rate limit: in this process on SQLite, shared by every process on PostgreSQL.
+    pub limits: http::Limits,
     /// Renders badge sheets on threads of its own, never on the blocking pool.
     pub renderer: qr::renderer::Renderer,
 }
@@ -72,17 +64,14 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let local = listener.local_addr()?;
+        let limits = http::Limits::new(&db, &config.database_url);
         let state = web::Data::new(AppState {
             keys: TokenKeys::new(&config.jwt_secret),
             code_key: CodeKey::new(&config.jwt_secret),
             db,
             config,
             outbox_wake,
-            scan_limits: http::WriteLimits::default(),
-            starter_limits: http::starter_limits(),
-            resend_limits: http::resend_limits(),
-            sheet_limits: http::SheetLimits::default(),
-            export_limits: http::ExportLimits::default(),
+            limits,
             renderer: qr::renderer::Renderer::start(qr::renderer::THREADS, qr::renderer::QUEUE)
                 .context("cannot start the badge sheet renderer")?,
         });

@@ -35,11 +35,11 @@ pub fn token(account_id: &str) -> String {
     encode(&Header::default(), &claims, &EncodingKey::from_secret(&key)).unwrap()
 }
 
-fn scan_item(code: &str) -> Value {
+pub fn scan_item(code: &str) -> Value {
     json!({ "client_scan_id": uuid::Uuid::new_v4().to_string(), "badge_code": code, "scanned_at": chrono::Utc::now().to_rfc3339() })
 }
 
-async fn post(http: &awc::Client, url: &str, token: &str, body: &Value) -> (u16, Value) {
+pub async fn post(http: &awc::Client, url: &str, token: &str, body: &Value) -> (u16, Value) {
     let mut response = http
         .post(url)
         .insert_header(("Authorization", format!("Bearer {token}")))

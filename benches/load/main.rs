@@ -2,6 +2,10 @@
 //!
 //!     cargo bench --bench load               # every scenario, on SQLite and PostgreSQL
 //!     cargo bench --bench load -- import     # one scenario (import, exchange, starters, people, followups) and/or backend
+//!     cargo bench --bench load -- exchange2  # two API processes on one PostgreSQL (named alone: not run by `exchange`)
+//!
+//! `HALLWAY_BENCH_SMOKE=1` makes `exchange2` small enough to check that it runs (a debug build
+//! is fine then); its figures mean nothing.
 //!
 //! Each run starts `hallway serve` on a fresh database (a temporary SQLite file; a new PostgreSQL
 //! database at HALLWAY_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -20,6 +24,7 @@ pub const SECRET: &str = "benchmark-secret-that-is-long-enough-for-hs256";
 
 mod ceilings;
 mod exchange;
+mod exchange2;
 mod followups;
 mod import;
 mod people;
@@ -37,6 +42,8 @@ pub struct Server {
 enum Database {
     Sqlite(PathBuf),
     Postgres(String),
+    /// Another server's database (a second API process): that server drops it.
+    Shared,
 }
 
 fn postgres_admin_url() -> String {
@@ -69,6 +76,19 @@ impl Server {
             let server = base.rsplit_once('/').unwrap().0;
             (Database::Postgres(id.clone()), format!("{server}/{id}?{query}"))
         };
+        Self::spawn(&id, database, url, env)
+    }
+
+    /// Starts a second API process on `first`'s database, as a replica behind a load balancer.
+    /// It runs no worker of its own (`first`'s does the background work). Drop it first.
+    pub fn join(first: &Server, env: &[(&str, &str)]) -> Self {
+        let id = format!("hallway_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut env = env.to_vec();
+        env.push(("HALLWAY_EMBEDDED_WORKER", "false"));
+        Self::spawn(&id, Database::Shared, first.url.clone(), &env)
+    }
+
+    fn spawn(id: &str, database: Database, url: String, env: &[(&str, &str)]) -> Self {
         let mail_dir = std::env::temp_dir().join(format!("{id}-mail"));
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_hallway"))
@@ -124,6 +144,7 @@ impl Drop for Server {
                             .execute(&mut conn);
                 }
             }
+            Database::Shared => {}
         }
     }
 }
@@ -230,6 +251,8 @@ fn main() {
         filter.iter().filter(|f| !["sqlite", "postgres"].contains(&f.as_str())).collect();
     let wanted =
         |name: &str| scenarios.is_empty() || scenarios.iter().any(|f| name.contains(f.as_str()));
+    // Only when named in full (or when every scenario runs): `exchange` alone must not start it.
+    let named = |name: &str| scenarios.is_empty() || scenarios.iter().any(|f| f.as_str() == name);
     let mut results = Vec::new();
     let system = actix_web::rt::System::new();
     let backends: Vec<&str> = ["sqlite", "postgres"]
@@ -242,6 +265,10 @@ fn main() {
         }
         if wanted("exchange") {
             results.extend(report(system.block_on(exchange::run(backend))));
+        }
+        // Several API processes share one database only on PostgreSQL.
+        if named("exchange2") && backend == "postgres" {
+            results.extend(report(system.block_on(exchange2::run())));
         }
         if wanted("starters") {
             results.extend(report(system.block_on(starters::run(backend))));

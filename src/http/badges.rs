@@ -372,7 +372,7 @@ pub async fn badge_sheet(
     }
     // Held until the sheet is rendered (it goes with the render job), or until this request ends
     // before that.
-    let slot = state.sheet_limits.start(&user.account_id)?;
+    let slot = state.limits.sheet(&user.account_id).await?;
     let account_id = user.account_id.clone();
     let selection = state
         .db
@@ -392,7 +392,7 @@ pub async fn badge_sheet(
         let _slot = slot;
         sheet::pdf(&cards, paper)
     })?;
-    state.sheet_limits.charge(&user.account_id);
+    state.limits.sheet_queued(&user.account_id).await;
     let pdf = renderer::finished(rendering).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")

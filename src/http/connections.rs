@@ -584,7 +584,7 @@ pub async fn add_note(
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
-    state.scan_limits.note(&user.account_id, text.chars().count())?;
+    state.limits.note(&user.account_id, text.chars().count()).await?;
     let account_id = user.account_id;
     let (note, connection) = state
         .db

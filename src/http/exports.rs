@@ -44,7 +44,7 @@ async fn next_page(cursor: Cursor) -> Result<Option<(Vec<Contact>, Cursor)>> {
 }
 
 async fn start(state: &web::Data<AppState>, user: AuthUser) -> Result<Cursor> {
-    state.export_limits.contacts(&user.account_id)?;
+    state.limits.contact_export(&user.account_id).await?;
     let owner = state.db.read(move |conn| Owner::of(conn, &user.account_id)).await?;
     Ok(Cursor { db: state.db.clone(), owner: Arc::new(owner), after: None, first: true })
 }

@@ -213,7 +213,7 @@ pub async fn create_follow_up(
     };
     let draft = Draft { kind, note, due, origin_starter_id: starter.map(str::to_owned) };
     let chars = draft.note.as_deref().map_or(0, |n| n.chars().count());
-    state.scan_limits.note(&user.account_id, chars)?;
+    state.limits.note(&user.account_id, chars).await?;
     let account_id = user.account_id;
     let view = state
         .db
@@ -366,7 +366,7 @@ pub async fn patch_follow_up(
         .into_iter()
         .map(|n| n.as_ref().and_then(Option::as_deref).map_or(0, |n| n.chars().count()))
         .sum();
-    state.scan_limits.note(&user.account_id, chars)?;
+    state.limits.note(&user.account_id, chars).await?;
     let account_id = user.account_id;
     let now = crate::db::now();
     let view =

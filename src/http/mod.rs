@@ -23,6 +23,7 @@ mod follow_ups;
 mod guard;
 mod introduction_links;
 mod introductions;
+mod limits;
 mod my_data;
 mod ops;
 mod organizing;
@@ -53,9 +54,8 @@ pub use body::body_deadline;
 pub use cors::cors;
 pub use extractors::{AuthUser, ClientIp, Json, TokenUser};
 pub use guard::{refuse_control_characters, security_headers};
-pub use rate_limit::{
-    Buckets, ExportLimits, SheetLimits, WriteLimits, resend_limits, starter_limits,
-};
+pub use limits::Limits;
+pub use rate_limit::{Buckets, WriteLimits, starter_limits};
 
 /// The largest JSON body accepted, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;

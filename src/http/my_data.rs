@@ -100,7 +100,7 @@ struct Page {
 )]
 #[get("/me/export")]
 pub async fn export_my_data(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse> {
-    let slot = state.export_limits.data(&user.account_id)?;
+    let slot = state.limits.data_export(&user.account_id).await?;
     let account_id: Arc<str> = Arc::from(user.account_id.as_str());
     let head = state.db.read(move |conn| my_data::head(conn, &user.account_id)).await?;
     let owners = Arc::new(head.owners.clone());

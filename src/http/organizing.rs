@@ -144,7 +144,7 @@ pub async fn resend_invitation(
 ) -> Result<HttpResponse> {
     let (event_id, attendee_id) = path.into_inner();
     let key = format!("{event_id}/{attendee_id}");
-    state.resend_limits.check_n(&key, 1, "invitations to this person")?;
+    state.limits.may_resend(&key).await?;
     let public_url = state.config.public_url.clone();
     let quotas = state.config.quotas;
     state
@@ -160,7 +160,7 @@ pub async fn resend_invitation(
         })
         .await?;
     // Charged once queued: a refused request (unknown person, quota) costs nothing.
-    state.resend_limits.charge(&key, 1);
+    state.limits.resent(&key).await;
     state.outbox_wake.notify_one();
     Ok(HttpResponse::Accepted().finish())
 }

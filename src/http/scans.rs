@@ -140,7 +140,7 @@ async fn run(
         .filter_map(|item| item.as_ref().ok()?.extras.note.as_deref())
         .map(|note| note.chars().count())
         .sum();
-    state.scan_limits.scans(&account_id, items.len(), note_chars)?;
+    state.limits.scans(&account_id, items.len(), note_chars).await?;
     let results = state
         .db
         .write(move |conn| {

@@ -148,7 +148,7 @@ async fn answer(
     query: StartersQuery,
 ) -> Result<HttpResponse> {
     let limit = check_limit(query.limit)?;
-    state.starter_limits.take(&user.account_id, "starter requests")?;
+    state.limits.starters(&user.account_id).await?;
     let after_stage = query.after_stage.map(Stage::from);
     let found: PairStarters = state
         .db
@@ -309,7 +309,7 @@ pub async fn starter_feedback(
             "a starter that was not used cannot be judged helpful or not",
         ));
     }
-    state.scan_limits.request(&user.account_id)?;
+    state.limits.request(&user.account_id).await?;
     let change = FeedbackChange { used, helpful };
     let show = state
         .db

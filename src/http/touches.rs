@@ -104,7 +104,7 @@ pub async fn add_touch(
     let (Some(happened), true) = (happened, errors.is_empty()) else {
         return Err(Error::validation(errors));
     };
-    state.scan_limits.note(&user.account_id, note.as_deref().map_or(0, |n| n.chars().count()))?;
+    state.limits.note(&user.account_id, note.as_deref().map_or(0, |n| n.chars().count())).await?;
     let account_id = user.account_id;
     let now = crate::db::now();
     let draft = TouchDraft { note, happened };

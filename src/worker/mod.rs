@@ -1,6 +1,6 @@
 //! Background work: delivers the mail outbox, retrying failed messages with exponential backoff,
 //! purges what is no longer needed (sent mail after its retention, spent sign-in records, old
-//! digest records), and runs the scheduled jobs (see [`jobs`]: the post-event queue, digests).
+//! digest records, rate-limit rows full again), and runs the scheduled jobs (see [`jobs`]: the post-event queue, digests).
 //!
 //! An SMTP outage delays mail, it never loses it: a failed message stays in the outbox with its
 //! error and is tried again later. On PostgreSQL several workers may run; each claims messages with
@@ -152,6 +152,8 @@ impl Worker {
                 let mail = outbox::purge_sent(conn, sent_before)?;
                 let sign_in = db::auth::purge(conn, now - SIGN_IN_RECORDS_KEPT)?;
                 db::digests::purge(conn, now - DIGEST_RECORDS_KEPT)?;
+                // PostgreSQL's shared rate limits: rows whose buckets are all full again.
+                db::rate_buckets::purge_full(conn)?;
                 Ok((mail, sign_in))
             })
             .await;

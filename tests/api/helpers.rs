@@ -138,7 +138,8 @@ pub struct TestApp {
     pub mail: MailStore,
     client: awc::Client,
     server: actix_web::dev::ServerHandle,
-    _database: TestDb,
+    /// The database this app created and drops; `None` for a second server on another's.
+    _database: Option<TestDb>,
 }
 
 /// A response, its body parsed as JSON (or `Null` when empty or not JSON).
@@ -248,6 +249,21 @@ pub async fn spawn(
     let (database, url) = TestDb::create(backend);
     let mut config = test_config(url.clone(), mail);
     configure(&mut config);
+    start(config, store, Some(database)).await
+}
+
+/// Starts another Hallway process's worth (its own pool, limits and HTTP server) on the database
+/// of `first`, as a second replica behind a load balancer. It keeps no embedded worker: the first
+/// one's does the database's background work. Drop it before `first`.
+pub async fn second_server(first: &TestApp) -> TestApp {
+    let mail = MailTransport::Smtp(format!("smtp://127.0.0.1:{}", smtp::shared().0));
+    let mut config = test_config(first.database_url.clone(), mail);
+    config.embedded_worker = false;
+    start(config, first.mail.clone(), None).await
+}
+
+async fn start(config: Config, store: MailStore, database: Option<TestDb>) -> TestApp {
+    let url = config.database_url.clone();
     let app = hallway::Application::build(config).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
