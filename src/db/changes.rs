@@ -126,6 +126,28 @@ pub fn next(
     Ok(numbers)
 }
 
+/// As [`stamp_connections`], for connections this transaction inserted (`created`) and changed
+/// (`updated`). On PostgreSQL an inserted row is stamped already: `change_seq` defaults to the
+/// inserting transaction's id (migration `2026-12-03-000500`), so only the changed rows are
+/// updated. An `UPDATE` of the indexed `change_seq` writes a new version of the row and of each
+/// of its index entries: for a scan that made a connection, that was two rows written twice.
+pub fn stamp_written(
+    conn: &mut DbConn,
+    event_id: &str,
+    owners: &[String],
+    created: &[String],
+    updated: &[String],
+) -> QueryResult<()> {
+    if matches!(conn, DbConn::Postgres(_)) {
+        if updated.is_empty() {
+            return Ok(());
+        }
+        return stamp_connections(conn, event_id, owners, updated);
+    }
+    let all: Vec<String> = created.iter().chain(updated).cloned().collect();
+    stamp_connections(conn, event_id, owners, &all)
+}
+
 /// Stamps these connections (of `owners`, in the event) as changed in this transaction.
 pub fn stamp_connections(
     conn: &mut DbConn,

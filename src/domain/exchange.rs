@@ -237,13 +237,13 @@ pub fn record(
     }
     limit_notes(conn, event, scanner_id, &mut fresh, &mut results)?;
     let writer = Writer { event, account_id, tz, now };
-    let changed = connect(conn, &writer, scanner_id, &fresh, &mut results)?;
+    let (created, updated) = connect(conn, &writer, scanner_id, &fresh, &mut results)?;
     store_scans(conn, event, scanner_id, &fresh, &results, &holders, now)?;
     // Last: on SQLite this takes the owners' change counters (see `db::changes`).
-    if !changed.is_empty() {
+    if !created.is_empty() || !updated.is_empty() {
         let mut owners: Vec<String> = fresh.iter().filter_map(|(_, _, t)| t.clone()).collect();
         owners.push(scanner_id.to_owned());
-        db::changes::stamp_connections(conn, &event.id, &owners, &changed)?;
+        db::changes::stamp_written(conn, &event.id, &owners, &created, &updated)?;
     }
 
     // Replays of earlier uploads answer with the connection the scanner has with the person now.
@@ -370,7 +370,7 @@ fn connect(
     scanner_id: &str,
     fresh: &[(usize, ScanInput, Option<String>)],
     results: &mut [ScanResult],
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let (event, now) = (writer.event, writer.now);
     let targets: Vec<String> = fresh
         .iter()
@@ -379,7 +379,7 @@ fn connect(
         .into_iter()
         .collect();
     if targets.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let existing = store::between(conn, &event.id, scanner_id, &targets)?;
     let mine: HashMap<&str, &Connection> = existing
@@ -493,12 +493,14 @@ fn connect(
     }
     apply_extras(conn, writer, fresh, &now_mine, results)?;
     // Rows skipped as inserted by the other person's scan are in `late` under their own ids.
-    Ok(created
-        .into_iter()
-        .map(str::to_owned)
-        .chain(touched.iter().map(|(id, ..)| id.clone()))
-        .chain(late.iter().map(|c| c.id.clone()))
-        .collect())
+    Ok((
+        created.into_iter().map(str::to_owned).collect(),
+        touched
+            .iter()
+            .map(|(id, ..)| id.clone())
+            .chain(late.iter().map(|c| c.id.clone()))
+            .collect(),
+    ))
 }
 
 /// Notes, tags, rating and promise of each successful scan go on the scanner's connection.

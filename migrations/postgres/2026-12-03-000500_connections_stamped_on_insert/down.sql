@@ -1,0 +1,1 @@
+ALTER TABLE connections ALTER COLUMN change_seq SET DEFAULT 0;
