@@ -5,13 +5,15 @@
 //! and so do the limits: a person is limited as one, whichever process answers them. The buckets
 //! are rows of `rate_buckets`, settled by one statement per limited request
 //! ([`db::rate_buckets::settle`]), with the same capacities, refill, debt and `Retry-After` as in
-//! memory; the slots are session advisory locks ([`db::session_locks`]).
+//! memory; the slots are session advisory locks ([`db::session_locks`]). Lists of conversation
+//! starters take their tokens a few at a time ([`super::leases`]).
 //!
 //! Each request's buckets form a group stored in one row, so one statement admits or refuses
 //! them together: a refused request charges none of them.
 
 use std::sync::Arc;
 
+use super::leases::{LEASE, Leases};
 use super::rate_limit::{self, Buckets, ExportLimits, Rate, SheetLimits, Slot, Slots, WriteLimits};
 use crate::db::rate_buckets::{self, Settle, Settled};
 use crate::db::session_locks::SessionLocks;
@@ -79,6 +81,8 @@ pub struct SharedLimits {
     locks: Arc<SessionLocks>,
     sheets: Slots,
     data_exports: Slots,
+    /// Starter lists' tokens taken ahead (see [`super::leases`]).
+    starter_leases: Leases,
 }
 
 impl Limits {
@@ -91,6 +95,7 @@ impl Limits {
                 locks: Arc::new(SessionLocks::new(database_url)),
                 sheets: Slots::default(),
                 data_exports: Slots::default(),
+                starter_leases: Leases::default(),
             }),
             Backend::Sqlite => Self::Process(Box::new(ProcessLimits {
                 writes: Arc::new(WriteLimits::default()),
@@ -138,11 +143,22 @@ impl Limits {
         }
     }
 
-    /// Charges one list of conversation starters.
+    /// Charges one list of conversation starters. On PostgreSQL from a lease of [`LEASE`]
+    /// tokens taken from the shared bucket at once, or, when the bucket holds fewer, the one
+    /// this list needs.
     pub async fn starters(&self, account_id: &str) -> Result<()> {
         match self {
             Self::Process(limits) => limits.starters.take(account_id, rate_limit::STARTERS_WHAT),
-            Self::Shared(shared) => shared.settle(&STARTERS, account_id, [ask(1)]).await,
+            Self::Shared(shared) => {
+                if shared.starter_leases.spend(account_id) {
+                    return Ok(());
+                }
+                if shared.settle(&STARTERS, account_id, [ask(LEASE)]).await.is_ok() {
+                    shared.starter_leases.keep(account_id, LEASE - 1);
+                    return Ok(());
+                }
+                shared.settle(&STARTERS, account_id, [ask(1)]).await
+            }
         }
     }
 

@@ -23,6 +23,7 @@ mod follow_ups;
 mod guard;
 mod introduction_links;
 mod introductions;
+mod leases;
 mod limits;
 mod my_data;
 mod ops;

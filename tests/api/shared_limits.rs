@@ -291,3 +291,33 @@ async fn the_bucket_statement_commits_asynchronously_and_only_itself() {
     });
     assert_eq!((inside.as_str(), after.as_str()), ("off", "on"));
 }
+
+/// Lists of conversation starters are limited as one person across servers, though each server
+/// takes a few tokens at a time from the shared bucket: 40 lists asked of two servers in turn,
+/// 30 pass (the burst; a token may refill meanwhile), the rest are refused.
+#[actix_web::test]
+async fn starter_lists_asked_of_two_servers_in_turn_are_limited_as_one_person() {
+    if !postgres_available() {
+        return;
+    }
+    let first = spawn_app(Backend::Postgres).await;
+    let second = second_server(&first).await;
+    let (_, event, ada, bob) = first.event_with_two().await;
+    let code = first.badge_code(&bob, &event).await;
+    let scanned = first.scan(&ada, &event, &code).await;
+    assert!(scanned.status.is_success(), "{}", scanned.body);
+    let connection = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/events/{event}/connections/{connection}/starters?limit=1");
+    let mut passed = [0; 2];
+    for i in 0..40 {
+        let answer = [&first, &second][i % 2].get(&path, Some(&ada.access_token)).await;
+        match answer.status {
+            StatusCode::OK => passed[i % 2] += 1,
+            StatusCode::TOO_MANY_REQUESTS => assert_eq!(answer.problem_code(), "rate_limited"),
+            other => panic!("{other}: {}", answer.body),
+        }
+    }
+    let ok = passed[0] + passed[1];
+    assert!((30..=31).contains(&ok), "{passed:?} passed");
+    assert!(passed[0] >= 15 && passed[1] >= 15, "both servers served: {passed:?}");
+}
