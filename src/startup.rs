@@ -8,7 +8,6 @@ use actix_web::{App, HttpServer, middleware::from_fn, web};
 use anyhow::Context;
 use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
-use utoipa_actix_web::AppExt;
 
 use crate::config::{Config, Environment};
 use crate::db::{self, Db};
@@ -83,23 +82,20 @@ impl Application {
             .max(1);
         // Across all workers, about one blocking thread per pooled connection.
         let blocking_threads = pool_size.div_ceil(worker_count).max(2);
-        let api = http::openapi();
+        let published = http::Published::new(&http::openapi());
         let docs = state.config.docs;
         let cors_origins = state.config.cors_origins.clone();
         let server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .openapi(http::openapi_base())
-                .configure(http::routes)
-                .split_for_parts();
-            app.wrap(from_fn(http::body_deadline))
+            App::new()
+                .configure(http::serve_routes)
+                .wrap(from_fn(http::body_deadline))
                 .wrap(from_fn(http::refuse_control_characters))
                 .wrap(from_fn(http::security_headers))
                 .wrap(from_fn(telemetry::request_id_header))
                 .wrap(http::cors(&cors_origins))
                 .wrap(TracingLogger::<telemetry::PeerSpan>::new())
                 .app_data(server_state.clone())
-                .configure(|cfg| http::configure_extras(cfg, api.clone(), docs))
+                .configure(|cfg| http::configure_extras(cfg, published.clone(), docs))
         });
         let server = match workers {
             Some(count) => server.workers(count.max(1)),

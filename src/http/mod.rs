@@ -114,11 +114,13 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every documented route.
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(ops::healthz).service(ops::readyz).service(
+/// Registers every route on `$cfg` in one order, with `$scope` for `/v1`: utoipa's to build
+/// the OpenAPI document ([`routes`]), actix's to serve ([`serve_routes`]). One list for both.
+macro_rules! every_route {
+    ($cfg:expr, $scope:path) => {
+    $cfg.service(ops::healthz).service(ops::readyz).service(
         // actix tries routes in this order, matching each pattern in turn: the busiest come first.
-        scope::scope("/v1")
+        $scope("/v1")
             .service(scans::scan)
             .service(scans::scan_batch)
             .service(connections::list_connections)
@@ -196,7 +198,20 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
             .service(people::dismiss)
             .service(people::suggestions)
             .service(people::network),
-    );
+    )
+    };
+}
+
+/// Every documented route, collected with their documentation (for [`openapi`]).
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    every_route!(cfg, scope::scope);
+}
+
+/// Every route, registered without building their documentation: each HTTP worker calls this,
+/// and collecting the document there cost every worker a heap of the whole document's size at
+/// start-up, thrown away at once (the document is built once, by [`openapi`]).
+pub fn serve_routes(cfg: &mut web::ServiceConfig) {
+    every_route!(cfg, web::scope);
 }
 
 /// The OpenAPI document, generated from [`routes`].
@@ -259,16 +274,24 @@ pub fn openapi_json() -> String {
 /// `/openapi.json` is served in production too: it is the public contract of the API (the same
 /// document as `openapi/hallway.json` in the repository) and holds no data. The docs page is a
 /// browser application served from the API's origin: production serves only what clients need.
-pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::OpenApi, docs: bool) {
+pub fn configure_extras(cfg: &mut web::ServiceConfig, published: Published, docs: bool) {
     cfg.app_data(extractors::json_config())
         .app_data(extractors::path_config())
         .app_data(extractors::query_config())
         .app_data(extractors::form_config());
-    let routes = web::Data::new(allowed::Routes::from_document(&api));
+    let document = published.document;
+    cfg.route(
+        "/openapi.json",
+        web::get().to(move || {
+            let document = document.clone();
+            async move { HttpResponse::Ok().content_type("application/json").body(document) }
+        }),
+    );
     if docs {
-        // No validator: the page never sends the document to a third party.
-        let config = utoipa_swagger_ui::Config::default().validator_url("none");
-        cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api).config(config));
+        // The page reads the document from `/openapi.json`. No validator: the page never sends
+        // the document to a third party.
+        let config = utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none");
+        cfg.service(SwaggerUi::new("/docs/{_:.*}").config(config));
         cfg.route(
             "/docs",
             web::get().to(|| async {
@@ -277,17 +300,26 @@ pub fn configure_extras(cfg: &mut web::ServiceConfig, api: utoipa::openapi::Open
                     .finish()
             }),
         );
-    } else {
-        let document = web::Bytes::from(api.to_json().unwrap_or_default());
-        cfg.route(
-            "/openapi.json",
-            web::get().to(move || {
-                let document = document.clone();
-                async move { HttpResponse::Ok().content_type("application/json").body(document) }
-            }),
-        );
     }
-    cfg.app_data(routes).default_service(web::to(not_found));
+    cfg.app_data(published.routes).default_service(web::to(not_found));
+}
+
+/// What every HTTP worker serves of the OpenAPI document, made once at start-up: its JSON, and
+/// the methods each path allows. The document itself is not kept: as Rust values it is tens of
+/// MiB of an idle server's heap (BENCHMARKS, issue 13), its JSON a few hundred KiB.
+#[derive(Clone)]
+pub struct Published {
+    document: web::Bytes,
+    routes: web::Data<allowed::Routes>,
+}
+
+impl Published {
+    pub fn new(api: &utoipa::openapi::OpenApi) -> Self {
+        Self {
+            document: web::Bytes::from(api.to_json().unwrap_or_default()),
+            routes: web::Data::new(allowed::Routes::from_document(api)),
+        }
+    }
 }
 
 /// No route answered: 405 with `Allow` when the path exists with other methods, else 404.
