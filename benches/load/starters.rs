@@ -1,10 +1,16 @@
 //! Conversation starters at scale: an event with 500 topics and 20,000 attendees (three topics they
 //! can talk about and two they want to learn each, all in the directory); p50/p99 of one pair's
-//! starters, first view (ranked and recorded) and repeat view (ranked only: nothing new to record).
+//! starters, first view (ranked and recorded) and repeat view (ranked only: nothing new to record),
+//! under three loads: one client at a time (the latency of a call, no queue), requests arriving at
+//! a fixed rate whatever the answers (an open loop: latency counted from when each was due, so a
+//! slow answer cannot hide the ones queued behind it), and four clients at once, each asking again
+//! as soon as it is answered (the machine saturated: latency is mostly the queue).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+use awc::Client;
 
 use diesel::prelude::*;
 use hallway::db::schema::{accounts, memberships};
@@ -18,8 +24,20 @@ const TOPICS: usize = 500;
 const ATTENDEES: usize = 20_000;
 /// Rows per import request (the import's own limit).
 const IMPORT_ROWS: usize = 10_000;
-const PAIRS: usize = 2_000;
-const CLIENTS: usize = 4;
+/// How a measurement sends its requests.
+#[derive(Clone, Copy)]
+enum Load {
+    /// This many clients, each asking again as soon as it is answered.
+    Clients(usize),
+    /// Requests arrive at this rate (per second) at random (Poisson) times, answered or not.
+    Rate(f64),
+}
+
+/// The measurements, with their pairs: each has viewers of its own, so its first views are
+/// first. 200 requests a second is ten times a busy break's demand in a 20,000-person event (a
+/// tenth of the attendees opening starters three times in the same ten minutes).
+const LOADS: [(Load, usize); 3] =
+    [(Load::Clients(1), 500), (Load::Rate(200.0), 2_000), (Load::Clients(4), 2_000)];
 
 /// An event of [`ATTENDEES`] attendees, all in the directory, with [`TOPICS`] topics (three they
 /// can talk about and two they want to learn each): its id and the attendees' (membership id,
@@ -122,69 +140,113 @@ pub async fn run(backend: &str) -> Vec<(String, String)> {
     );
     let (event_id, people) = topic_event(&server).await;
     crate::wait_for_mail(&server);
-    // Pair k: viewer k asks about someone far from them in the list.
-    let pairs: Rc<Vec<(String, String)>> = Rc::new(
-        (0..PAIRS)
-            .map(|k| {
-                let viewer = k * (ATTENDEES / PAIRS);
-                let other = (viewer + 7_919) % ATTENDEES;
-                let url = format!(
-                    "{}/v1/events/{event_id}/attendees/{}/starters",
-                    server.base, people[other].0
-                );
-                (token(&people[viewer].1), url)
-            })
-            .collect(),
-    );
     let http = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let mut results = Vec::new();
-    for view in ["first view", "repeat view"] {
-        let next = Rc::new(Cell::new(0usize));
-        let latencies = Rc::new(RefCell::new(Vec::with_capacity(PAIRS)));
-        let started = Instant::now();
-        let clients = (0..CLIENTS).map(|_| {
-            let (next, latencies, pairs, http) =
-                (next.clone(), latencies.clone(), pairs.clone(), http.clone());
-            async move {
-                loop {
-                    let n = next.get();
-                    if n >= pairs.len() {
-                        break;
-                    }
-                    next.set(n + 1);
-                    let (token, url) = &pairs[n];
-                    let sent = Instant::now();
-                    let mut response = http
-                        .get(url)
-                        .insert_header(("Authorization", format!("Bearer {token}")))
-                        .send()
-                        .await
-                        .expect("request");
-                    let body = response.body().await.expect("body");
-                    latencies.borrow_mut().push(sent.elapsed());
-                    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    assert_eq!(response.status().as_u16(), 200, "{body}");
-                    assert_eq!(body["starters"].as_array().map(Vec::len), Some(5), "{body}");
-                }
-            }
-        });
-        futures_util::future::join_all(clients).await;
-        let secs = started.elapsed().as_secs_f64();
-        let mut latencies = latencies.take();
-        latencies.sort();
-        results.push((
-            format!("starters, {view}, {CLIENTS} clients, {backend}"),
-            format!(
-                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
-                PAIRS as f64 / secs,
-                percentile(&latencies, 0.50),
-                percentile(&latencies, 0.99)
-            ),
-        ));
+    for (m, (load, count)) in LOADS.into_iter().enumerate() {
+        // Pair k of measurement m: a viewer of its own asks about someone far from them.
+        let pairs: Rc<Vec<(String, String)>> = Rc::new(
+            (0..count)
+                .map(|k| {
+                    let viewer = k * LOADS.len() + m;
+                    let other = (viewer + 7_919) % ATTENDEES;
+                    let url = format!(
+                        "{}/v1/events/{event_id}/attendees/{}/starters",
+                        server.base, people[other].0
+                    );
+                    (token(&people[viewer].1), url)
+                })
+                .collect(),
+        );
+        let name = match load {
+            Load::Clients(1) => "1 client".to_owned(),
+            Load::Clients(n) => format!("{n} clients"),
+            Load::Rate(rate) => format!("{rate:.0} req/s arriving (open loop)"),
+        };
+        for view in ["first view", "repeat view"] {
+            let started = Instant::now();
+            let mut latencies = match load {
+                Load::Clients(n) => closed_loop(&http, &pairs, n).await,
+                Load::Rate(rate) => open_loop(&http, &pairs, rate).await,
+            };
+            let secs = started.elapsed().as_secs_f64();
+            latencies.sort();
+            results.push((
+                format!("starters, {view}, {name}, {backend}"),
+                format!(
+                    "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+                    pairs.len() as f64 / secs,
+                    percentile(&latencies, 0.50),
+                    percentile(&latencies, 0.99)
+                ),
+            ));
+        }
     }
     results.push((
         format!("server peak RSS (starters), {backend}"),
         format!("{:.0} MiB", server.peak_rss_mib()),
     ));
     results
+}
+
+/// Asks for one pair's starters; every answer must be `200` with 5 starters.
+async fn ask(http: &Client, (token, url): &(String, String)) {
+    let mut response = http
+        .get(url)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .expect("request");
+    let body = response.body().await.expect("body");
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(response.status().as_u16(), 200, "{body}");
+    assert_eq!(body["starters"].as_array().map(Vec::len), Some(5), "{body}");
+}
+
+/// Every pair asked once by `clients` clients, each asking again as soon as it is answered: the
+/// time of each call.
+async fn closed_loop(
+    http: &Client,
+    pairs: &Rc<Vec<(String, String)>>,
+    clients: usize,
+) -> Vec<Duration> {
+    let next = Rc::new(Cell::new(0usize));
+    let latencies = Rc::new(RefCell::new(Vec::with_capacity(pairs.len())));
+    let clients = (0..clients).map(|_| {
+        let (next, latencies, pairs, http) =
+            (next.clone(), latencies.clone(), pairs.clone(), http.clone());
+        async move {
+            while let Some(pair) = pairs.get(next.get()) {
+                next.set(next.get() + 1);
+                let sent = Instant::now();
+                ask(&http, pair).await;
+                latencies.borrow_mut().push(sent.elapsed());
+            }
+        }
+    });
+    futures_util::future::join_all(clients).await;
+    latencies.take()
+}
+
+/// Every pair asked once, at random times `rate` a second on average (the same times on every
+/// run), each when it is due however many are still unanswered: the time from when each was
+/// due to its answer.
+async fn open_loop(http: &Client, pairs: &[(String, String)], rate: f64) -> Vec<Duration> {
+    let start = Instant::now();
+    let mut due = Duration::ZERO;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let calls = pairs.iter().map(|pair| {
+        // Exponential gaps between arrivals (xorshift64 for the uniform draw).
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let uniform = (seed >> 11) as f64 / (1u64 << 53) as f64;
+        due += Duration::from_secs_f64(-(1.0 - uniform).ln() / rate);
+        let at = start + due;
+        async move {
+            actix_web::rt::time::sleep_until(at.into()).await;
+            ask(http, pair).await;
+            at.elapsed()
+        }
+    });
+    futures_util::future::join_all(calls).await
 }

@@ -131,8 +131,13 @@ impl ManageConnection for Manager {
                 // plans on the indexes (the statistics catch up later; the plans would not).
                 // No JIT: its compilation costs tens of milliseconds a statement, far more than
                 // any of Hallway's short statements runs, and a plan made with sequential scans
-                // off looks costly enough to PostgreSQL to compile every time.
-                conn.batch_execute("SET enable_seqscan = off; SET jit = off").map_err(|e| {
+                // off looks costly enough to PostgreSQL to compile every time. Index pages are
+                // priced as pages in memory (PostgreSQL's default prices a random read as on a
+                // spinning disk): otherwise a join of ten rows to 500 topics read every topic's
+                // index entry instead of looking ten up (BENCHMARKS, issue 10).
+                let settings =
+                    "SET enable_seqscan = off; SET jit = off; SET random_page_cost = 1.1";
+                conn.batch_execute(settings).map_err(|e| {
                     r2d2::Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
                 })?;
                 Ok(DbConn::Postgres(conn))

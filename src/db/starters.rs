@@ -136,6 +136,36 @@ pub fn insert_shows(conn: &mut DbConn, shows: &[Show]) -> QueryResult<Vec<String
     }
 }
 
+/// What the function `starter_shows_record` (migration `starter_shows_recorded_in_one_call`)
+/// gives back.
+#[derive(QueryableByName)]
+struct Recorded {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    kept: i64,
+}
+
+/// PostgreSQL: inserts one viewer's shows of one other person that do not exist yet and adds the
+/// new ones to their counters, in one call that commits by itself (all or nothing, without
+/// waiting for the disk: see the migration): gives back how many shows the viewer has now.
+pub fn record_shows(pg: &mut PgConnection, shows: &[Show]) -> QueryResult<i64> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    let Some(first) = shows.first() else { return Ok(0) };
+    let column = |get: fn(&Show) -> &String| shows.iter().map(get).cloned().collect::<Vec<_>>();
+    let rows: Vec<Recorded> = diesel::sql_query(
+        "SELECT o_kept AS kept FROM starter_shows_record($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind::<Text, _>(&first.event_id)
+    .bind::<Text, _>(&first.viewer_id)
+    .bind::<Text, _>(&first.other_id)
+    .bind::<Timestamp, _>(first.shown_at)
+    .bind::<Array<Text>, _>(column(|s| &s.id))
+    .bind::<Array<Text>, _>(column(|s| &s.prompt_id))
+    .bind::<Array<Text>, _>(column(|s| &s.topic_slug))
+    .bind::<Array<Text>, _>(column(|s| &s.stage))
+    .load(pg)?;
+    Ok(rows.first().map_or(0, |r| r.kept))
+}
+
 pub fn count_shows(conn: &mut DbConn, viewer_id: &str) -> QueryResult<i64> {
     starter_shows::table.filter(starter_shows::viewer_id.eq(viewer_id)).count().get_result(conn)
 }

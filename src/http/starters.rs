@@ -139,7 +139,7 @@ fn check_limit(limit: Option<i64>) -> Result<usize> {
 }
 
 /// Ranks the pair's starters, and records those shown for the first time (a repeated call writes
-/// nothing).
+/// nothing): on PostgreSQL on the connection that read them, on SQLite through its writer.
 async fn answer(
     state: web::Data<AppState>,
     user: TokenUser,
@@ -153,7 +153,10 @@ async fn answer(
     let found: PairStarters = state
         .db
         .read(move |conn| {
-            pair::for_pair(conn, &event_id, &user.account_id, target, after_stage, limit)
+            let mut found =
+                pair::for_pair(conn, &event_id, &user.account_id, target, after_stage, limit)?;
+            found.unrecorded = record::record_here(conn, std::mem::take(&mut found.unrecorded))?;
+            Ok(found)
         })
         .await?;
     if !found.unrecorded.is_empty() {

@@ -52,6 +52,21 @@ pub fn record(conn: &mut DbConn, shows: &[Show]) -> Result<()> {
     Ok(())
 }
 
+/// Records the shows where it needs no transaction: on PostgreSQL on this connection, in one
+/// statement that commits by itself (the shows and their counters, then the oldest shows past the
+/// cap pruned). Gives back what is left to [`record`] in a write: every show on SQLite, whose
+/// writes go through its one writer; none on PostgreSQL.
+pub fn record_here(conn: &mut DbConn, shows: Vec<Show>) -> Result<Vec<Show>> {
+    let (DbConn::Postgres(pg), Some(first)) = (&mut *conn, shows.first()) else {
+        return Ok(shows);
+    };
+    let over = store::record_shows(pg, &shows)? - MAX_SHOWS_PER_PERSON;
+    if over > 0 {
+        store::prune(conn, &first.viewer_id, over)?;
+    }
+    Ok(Vec::new())
+}
+
 /// A change of feedback on a starter: `used` and/or `helpful`. Judging a starter helpful or not
 /// means it was used.
 #[derive(Debug, Clone, Copy, Default)]
