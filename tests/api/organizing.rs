@@ -2,6 +2,8 @@
 //! invitation again; and notes in the order they were written.
 
 use awc::http::{Method, StatusCode};
+use diesel::prelude::*;
+use hallway::db::schema::{prompt_counts, starter_shows};
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -174,11 +176,30 @@ async fn a_co_organizer_is_removed_but_never_the_last_organizer(backend: Backend
 
 async fn deleting_an_event_deletes_it_for_everyone_and_leaves_other_events_alone(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (org, event, ada, bob) = app.event_with_two().await;
+    let (org, event, ada, bob, bob_id) = crate::starters::ada_meets_bob(&app).await;
     let (other_org, other_event) = app.organizer_with_event().await;
     app.join(&other_org, &ada, &other_event).await;
     let bob_code = app.badge_code(&bob, &event).await;
     assert_eq!(app.scan(&ada, &event, &bob_code).await.status, StatusCode::CREATED);
+    let shown = crate::starters::starters(&app, &ada, &event, &bob_id, "").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    // What was shown in the event, and its counters: deleted with it (the shows through the
+    // memberships, since a show's event is its viewer's).
+    let kept = |app: &TestApp| {
+        let event = event.clone();
+        app.query(move |conn| {
+            let shows: i64 = starter_shows::table
+                .filter(starter_shows::event_id.eq(&event))
+                .count()
+                .get_result(conn)?;
+            let counters: i64 = prompt_counts::table
+                .filter(prompt_counts::event_id.eq(&event))
+                .count()
+                .get_result(conn)?;
+            Ok((shows, counters))
+        })
+    };
+    assert!(matches!(kept(&app), (5, 1..)), "{:?}", kept(&app));
 
     let by_attendee = delete(&app, &format!("/v1/events/{event}"), &ada.access_token).await;
     assert_eq!(by_attendee.status, StatusCode::FORBIDDEN);
@@ -205,6 +226,7 @@ async fn deleting_an_event_deletes_it_for_everyone_and_leaves_other_events_alone
     let ids: Vec<&str> =
         listed.body["items"].as_array().unwrap().iter().filter_map(|e| e["id"].as_str()).collect();
     assert_eq!(ids, vec![other_event.as_str()], "Ada's other event stays");
+    assert_eq!(kept(&app), (0, 0), "shows and counters of the deleted event");
     assert_eq!(
         delete(&app, &format!("/v1/events/{event}"), &org.access_token).await.status,
         StatusCode::NOT_FOUND
