@@ -229,24 +229,46 @@ async fn closed_loop(
 
 /// Every pair asked once, at random times `rate` a second on average (the same times on every
 /// run), each when it is due however many are still unanswered: the time from when each was
-/// due to its answer.
-async fn open_loop(http: &Client, pairs: &[(String, String)], rate: f64) -> Vec<Duration> {
-    let start = Instant::now();
+/// due to its answer. The due times are kept by a thread of their own, which sleeps to each
+/// (`std::thread::sleep`, to a few tens of microseconds) and hands the call to this runtime: its
+/// timer rounds every sleep up to the next millisecond, which sent calls a millisecond late on
+/// average, and that was counted in every call's latency.
+async fn open_loop(http: &Client, pairs: &Rc<Vec<(String, String)>>, rate: f64) -> Vec<Duration> {
+    let start = Instant::now() + Duration::from_millis(10);
     let mut due = Duration::ZERO;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let calls = pairs.iter().map(|pair| {
-        // Exponential gaps between arrivals (xorshift64 for the uniform draw).
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let uniform = (seed >> 11) as f64 / (1u64 << 53) as f64;
-        due += Duration::from_secs_f64(-(1.0 - uniform).ln() / rate);
-        let at = start + due;
-        async move {
-            actix_web::rt::time::sleep_until(at.into()).await;
-            ask(http, pair).await;
-            at.elapsed()
+    let times: Vec<Instant> = (0..pairs.len())
+        .map(|_| {
+            // Exponential gaps between arrivals (xorshift64 for the uniform draw).
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let uniform = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            due += Duration::from_secs_f64(-(1.0 - uniform).ln() / rate);
+            start + due
+        })
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let ticker = std::thread::spawn(move || {
+        for (k, at) in times.into_iter().enumerate() {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            if tx.send((k, at)).is_err() {
+                return;
+            }
         }
     });
-    futures_util::future::join_all(calls).await
+    let mut calls = Vec::with_capacity(pairs.len());
+    while let Some((k, at)) = rx.recv().await {
+        let (http, pairs) = (http.clone(), pairs.clone());
+        calls.push(actix_web::rt::spawn(async move {
+            ask(&http, &pairs[k]).await;
+            at.elapsed()
+        }));
+    }
+    ticker.join().expect("ticker");
+    futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|latency| latency.expect("call"))
+        .collect()
 }
