@@ -83,7 +83,7 @@ async fn a_deleted_accounts_tokens_can_neither_read_nor_write(backend: Backend) 
     assert_eq!(batch.status, StatusCode::UNAUTHORIZED, "{}", batch.body);
     assert_eq!(batch.problem_code(), "invalid_token");
     // So do the starters.
-    let bob_id = crate::introductions::attendee_id(&app, &bob, &event_id).await;
+    let bob_id = app.attendee_id(&bob, &event_id).await;
     let starters = format!("/v1/events/{event_id}/attendees/{bob_id}/starters");
     let starters = app.get(&starters, token).await;
     assert_eq!(starters.status, StatusCode::UNAUTHORIZED, "{}", starters.body);

@@ -7,7 +7,7 @@ use hallway::db::schema::calendar_feeds;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::exports::{attendee_id, met, seed_connections};
+use crate::exports::{met, seed_connections};
 use crate::follow_ups::{add, change, met_in_september_with_org, set_zone};
 use crate::helpers::{Backend, TestApp, TestResponse, spawn_app};
 use crate::{parsers, seed};
@@ -215,7 +215,7 @@ async fn each_follow_up_state_reads_in_the_feed_as_a_calendar_app_expects(backen
 async fn the_feed_holds_at_most_its_bound_the_open_ones_first(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, event, ada, _) = app.event_with_two().await;
-    let owner = attendee_id(&app, &ada, &event).await;
+    let owner = app.attendee_id(&ada, &event).await;
     // 3,200 follow-ups: 800 each open, snoozed, done today and dismissed; 2,400 would be in it.
     let ids = seed_connections(&app, &event, &owner, 800);
     seed::follow_ups(&app, &ada.account_id, &ids, 4);

@@ -268,16 +268,10 @@ pub fn seed_connections(app: &TestApp, event: &str, owner: &str, n: usize) -> Ve
     .unwrap()
 }
 
-/// The caller's attendee id (membership) in the event.
-pub async fn attendee_id(app: &TestApp, person: &Session, event: &str) -> String {
-    let me = app.get(&format!("/v1/events/{event}/me"), Some(&person.access_token)).await;
-    me.body["attendee_id"].as_str().unwrap().to_owned()
-}
-
 async fn an_address_book_of_many_pages_is_exported_whole(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, event, ada, _) = app.event_with_two().await;
-    let owner = attendee_id(&app, &ada, &event).await;
+    let owner = app.attendee_id(&ada, &event).await;
     let mut ids = seed_connections(&app, &event, &owner, 1_234);
     ids.sort();
 

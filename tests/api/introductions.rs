@@ -40,14 +40,9 @@ pub async fn hub_with_two(app: &TestApp) -> (Session, Session, Session, String, 
             .map(|_| ())
     };
     let _ = id_of;
-    let ana_id = attendee_id(app, &ana, &event).await;
-    let ben_id = attendee_id(app, &ben, &event).await;
+    let ana_id = app.attendee_id(&ana, &event).await;
+    let ben_id = app.attendee_id(&ben, &event).await;
     (hub, ana, ben, event, ana_id, ben_id)
-}
-
-pub async fn attendee_id(app: &TestApp, person: &Session, event: &str) -> String {
-    let me = app.get(&format!("/v1/events/{event}/me"), Some(&person.access_token)).await;
-    me.body["attendee_id"].as_str().unwrap().to_owned()
 }
 
 pub async fn introduce(
@@ -156,7 +151,7 @@ async fn both_accepting_from_the_emailed_links_makes_them_connections_with_a_mee
     let with_ben = anas.iter().find(|c| c["other"]["attendee_id"] == ben_id.as_str()).unwrap();
     let ben_side = with_ben["connection_id"].as_str().unwrap();
     // Marked as made by the hub's introduction, with the hub's note to Ana.
-    let hub_id = attendee_id(&app, &hub, &event).await;
+    let hub_id = app.attendee_id(&hub, &event).await;
     assert_eq!(with_ben["introduced_by"], hub_id.as_str(), "{with_ben}");
     assert_eq!(with_ben["introduction_note"], "Ben ran the migration you are about to start");
     // Ana's app learns of it by delta sync, as of any new connection.
@@ -230,7 +225,7 @@ async fn a_decline_is_never_shown_to_the_other_side_and_the_introducer_sees_not_
         let code = app.badge_code(person, &event2).await;
         app.scan(&hub, &event2, &code).await;
     }
-    let (x_id, y_id) = (attendee_id(&app, &x, &event2).await, attendee_id(&app, &y, &event2).await);
+    let (x_id, y_id) = (app.attendee_id(&x, &event2).await, app.attendee_id(&y, &event2).await);
     assert_eq!(introduce(&app, &hub, &event2, &x_id, &y_id).await.status, StatusCode::CREATED);
     let to_x = app.nth_mail(&x.email, 2).await;
     let soon = chrono::Utc::now() + chrono::Duration::days(13);
@@ -251,14 +246,14 @@ async fn introducing_someone_to_themselves_or_to_a_non_connection_is_refused(bac
     assert_eq!(same.problem_code(), "cannot_introduce_to_themselves");
 
     // Ben is connected with the hub only: Ben cannot introduce Ana to the hub.
-    let hub_id = attendee_id(&app, &hub, &event).await;
+    let hub_id = app.attendee_id(&hub, &event).await;
     let stranger = introduce(&app, &ben, &event, &ana_id, &hub_id).await;
     assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(stranger.problem_code(), "not_your_connection");
 
     // Someone of another event.
     let (_org2, other_event, carl, _dana) = app.event_with_two().await;
-    let carl_id = attendee_id(&app, &carl, &other_event).await;
+    let carl_id = app.attendee_id(&carl, &other_event).await;
     let elsewhere = introduce(&app, &hub, &event, &ana_id, &carl_id).await;
     assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(elsewhere.problem_code(), "attendee_not_in_event");
@@ -280,7 +275,7 @@ async fn a_pair_already_connected_or_with_a_pending_introduction_is_refused(back
     }
     let code = app.badge_code(&y, &event2).await;
     app.scan(&x, &event2, &code).await;
-    let (x_id, y_id) = (attendee_id(&app, &x, &event2).await, attendee_id(&app, &y, &event2).await);
+    let (x_id, y_id) = (app.attendee_id(&x, &event2).await, app.attendee_id(&y, &event2).await);
     let connected = introduce(&app, &hub, &event2, &x_id, &y_id).await;
     assert_eq!(connected.status, StatusCode::CONFLICT);
     assert_eq!(connected.problem_code(), "already_connected");

@@ -6,7 +6,7 @@ use awc::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::exports::{attendee_id, met, seed_connections};
+use crate::exports::{met, seed_connections};
 use crate::follow_ups::{add, change, met_in_september};
 use crate::helpers::{Backend, spawn_app};
 use crate::seed;
@@ -50,7 +50,7 @@ async fn my_export_holds_my_account_events_badges_connections_notes_and_tombston
     let path = format!("/v1/events/{event}/connections/{deleted}");
     app.send(Method::DELETE, &path, Some(&ada.access_token), None).await;
     let (dave, _) = met(&app, &org, &event, &ada, "Dave", true).await;
-    let dave_id = attendee_id(&app, &dave, &event).await;
+    let dave_id = app.attendee_id(&dave, &event).await;
     app.send(Method::DELETE, "/v1/me", Some(&dave.access_token), None).await;
     let feed = app.send(Method::POST, "/v1/me/calendar-feed", Some(&ada.access_token), None).await;
     let feed_url = feed.body["url"].as_str().unwrap().to_owned();
@@ -116,7 +116,7 @@ async fn my_export_holds_my_account_events_badges_connections_notes_and_tombston
 async fn an_export_of_thousands_of_connections_and_notes_is_whole_and_in_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, event, ada, _) = app.event_with_two().await;
-    let owner = attendee_id(&app, &ada, &event).await;
+    let owner = app.attendee_id(&ada, &event).await;
     let mut ids = seed_connections(&app, &event, &owner, 5_000);
     ids.sort();
     // Five notes on each of the first 450 connections: pages of 200 connections hold exactly

@@ -23,12 +23,6 @@ async fn delete(app: &TestApp, path: &str, token: &str) -> crate::helpers::TestR
     app.send(Method::DELETE, path, Some(token), None).await
 }
 
-async fn attendee_id(app: &TestApp, person_token: &str, event: &str) -> String {
-    let me = app.get(&format!("/v1/events/{event}/me"), Some(person_token)).await;
-    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
-    me.body["attendee_id"].as_str().unwrap().to_owned()
-}
-
 async fn an_organizer_removes_an_attendee_and_the_people_they_met_keep_a_tombstone(
     backend: Backend,
 ) {
@@ -39,7 +33,7 @@ async fn an_organizer_removes_an_attendee_and_the_people_they_met_keep_a_tombsto
     assert_eq!(scanned.status, StatusCode::CREATED, "{}", scanned.body);
     let connection = scanned.body["connection"]["connection_id"].as_str().unwrap().to_owned();
     let before = chrono::Utc::now().to_rfc3339();
-    let bob_id = attendee_id(&app, &bob.access_token, &event).await;
+    let bob_id = app.attendee_id(&bob, &event).await;
 
     let path = format!("/v1/events/{event}/attendees/{bob_id}");
     let removed = delete(&app, &path, &org.access_token).await;
@@ -85,7 +79,7 @@ async fn only_organizers_remove_people_and_unknown_ids_answer_404(backend: Backe
     let app = spawn_app(backend).await;
     let (org, event, ada, bob) = app.event_with_two().await;
     let (_, other_event) = app.organizer_with_event().await;
-    let bob_id = attendee_id(&app, &bob.access_token, &event).await;
+    let bob_id = app.attendee_id(&bob, &event).await;
 
     let by_attendee =
         delete(&app, &format!("/v1/events/{event}/attendees/{bob_id}"), &ada.access_token).await;
@@ -132,8 +126,8 @@ async fn a_co_organizer_is_removed_but_never_the_last_organizer(backend: Backend
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     let co_id = added.body["attendee_id"].as_str().unwrap().to_owned();
-    let org_id = attendee_id(&app, &org.access_token, &event).await;
-    let ada_id = attendee_id(&app, &ada.access_token, &event).await;
+    let org_id = app.attendee_id(&org, &event).await;
+    let ada_id = app.attendee_id(&ada, &event).await;
 
     let by_attendee =
         delete(&app, &format!("/v1/events/{event}/organizers/{co_id}"), &ada.access_token).await;

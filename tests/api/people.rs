@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{Backend, Session, TestApp, spawn_app};
-use crate::introductions::{attendee_id, hub_with_two, introduce};
+use crate::introductions::{hub_with_two, introduce};
 use crate::starters::{TOPICS, profile};
 
 both_backends!(
@@ -108,7 +108,7 @@ async fn people_to_meet_ranks_who_can_teach_me_first_and_leaves_out_connections_
     assert_eq!(second, ["Bo", "Cy"]);
 
     // Di blocks me; I dismiss Cy; I scan Al; Bo leaves the directory.
-    let me_id = attendee_id(&app, &me, &event).await;
+    let me_id = app.attendee_id(&me, &event).await;
     let blocked = app
         .send(
             Method::POST,
@@ -180,7 +180,7 @@ async fn suggestions_pair_my_connections_who_fit_and_leave_out_people_closed_to_
 async fn the_twenty_first_introduction_in_a_day_is_refused_with_retry_after(backend: Backend) {
     let app = spawn_app(backend).await;
     let (hub, _ana, _ben, event, ana_id, ben_id) = hub_with_two(&app).await;
-    let hub_member = attendee_id(&app, &hub, &event).await;
+    let hub_member = app.attendee_id(&hub, &event).await;
     // Twenty introductions made in the last hours (answered since), as the database counts them.
     let (a, b) = if ana_id < ben_id { (&ana_id, &ben_id) } else { (&ben_id, &ana_id) };
     let now = chrono::Utc::now().naive_utc() - chrono::Duration::hours(2);
