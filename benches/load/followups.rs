@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Duration as Days, Utc};
+use chrono::Duration as Days;
 use diesel::prelude::*;
 use hallway::db::accounts::NewAccount;
 use hallway::db::attendees::NewMember;
@@ -20,11 +20,10 @@ use hallway::db::events::NewEvent;
 use hallway::db::follow_ups::NewFollowUp;
 use hallway::db::schema::{events, follow_ups};
 use hallway::db::{self, Db, DbConn};
-use hallway::domain::tokens::{JWT_SIGNING, derive_key};
-use jsonwebtoken::{EncodingKey, Header, encode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::{SECRET, Server};
+use crate::Server;
+use crate::exchange::{percentile, token};
 
 const EVENTS: usize = 10;
 const CONNECTIONS: usize = 5_000;
@@ -32,18 +31,6 @@ const FOLLOW_UPS: usize = 20_000;
 const QUEUE_CALLS: usize = 1_000;
 const ATTENDEES: usize = 20_000;
 const PER_ATTENDEE: usize = 10;
-
-fn token(account_id: &str) -> String {
-    let now = Utc::now().timestamp();
-    let claims = json!({ "sub": account_id, "aud": "hallway-api", "iss": "hallway", "iat": now, "exp": now + 3600 });
-    let key = derive_key(SECRET.as_bytes(), JWT_SIGNING);
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(&key)).unwrap()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
-}
 
 /// Writes in one transaction per call (a chunk), as the server's own writes do.
 fn chunked<T>(db: &Db, rows: &[T], size: usize, write: impl Fn(&mut DbConn, &[T])) {
