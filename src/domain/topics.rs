@@ -19,6 +19,9 @@ pub const MAX_DESCRIPTION: usize = 1000;
 pub const PROMPT_LEN: std::ops::RangeInclusive<usize> = 10..=300;
 /// Follow-ups an organizer's prompt may bring, each a question like the prompt.
 pub const MAX_FOLLOW_UPS: usize = 3;
+/// Follow-ups every starter has at least: an organizer's prompt that brings fewer gets the
+/// built-in ones about its topic after its own.
+pub const MIN_FOLLOW_UPS: usize = 2;
 /// A listen-for hint: what in the answer could become a follow-up.
 pub const LISTEN_FOR_LEN: std::ops::RangeInclusive<usize> = 1..=300;
 

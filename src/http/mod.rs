@@ -225,7 +225,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// On SQLite any write can be refused with 503 (see `db::writer`): every POST, PUT, PATCH and
-/// DELETE lists that answer, in one place rather than in each route's annotations.
+/// DELETE, and the GETs of starters (a first view records them), list that answer, in one place
+/// rather than in each route's annotations.
 fn document_write_refusals(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::PartialSchema;
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
@@ -247,8 +248,10 @@ fn document_write_refusals(api: &mut utoipa::openapi::OpenApi) {
             ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
         )
         .build();
-    for item in api.paths.paths.values_mut() {
-        let writes = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+    for (path, item) in api.paths.paths.iter_mut() {
+        // A first view of a pair's starters records them: the one GET that writes.
+        let get = if path.ends_with("/starters") { &mut item.get } else { &mut None };
+        let writes = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete, get];
         for operation in writes.into_iter().flatten() {
             operation
                 .responses

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::starters::StageName;
+use super::starters::{PromptSource, StageName};
 use super::{AuthUser, Json};
 use crate::db::starters::Counts;
 use crate::domain::attendees;
@@ -47,8 +47,7 @@ impl StarterCounts {
 #[derive(Serialize, ToSchema)]
 pub struct PromptStatResponse {
     pub prompt_id: String,
-    /// `builtin` or `organizer`.
-    pub source: String,
+    pub source: PromptSource,
     /// The topic of an organizer's prompt (built-in topic prompts serve every topic).
     pub topic: Option<String>,
     pub stage: Option<StageName>,
@@ -65,7 +64,7 @@ impl From<PromptStat> for PromptStatResponse {
     fn from(p: PromptStat) -> Self {
         Self {
             prompt_id: p.prompt_id,
-            source: p.source.as_str().to_owned(),
+            source: p.source.into(),
             topic: p.topic,
             stage: p.stage.map(StageName::from),
             text: p.text,

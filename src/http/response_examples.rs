@@ -190,15 +190,16 @@ pub fn successes() -> Vec<(&'static str, Value)> {
                 "attendee_id": BEN,
                 "starters": [{
                     "starter_id": "01933b72-4f50-7b62-8d7e-8f9a0b1c2d3e",
-                    "prompt_id": "topic:databases:1",
-                    "source": "topic",
+                    "prompt_id": "topic-databases-b44c6aa4",
+                    "source": "organizer",
                     "stage": "challenges",
-                    "question": "What is the hardest part of databases at Ferrous Systems?",
-                    "follow_ups": ["How do you deal with it?"],
+                    "question": "What is the hardest part of Databases at Ferrous Systems?",
+                    "follow_ups": ["How do you deal with it?", "What got you started with Databases?"],
                     "listen_for": "A tool they wish existed.",
-                    "reason": "from their topic Databases",
+                    "reason": "they can talk about Databases; you want to learn it",
                     "topic": { "slug": "databases", "name": "Databases" },
-                    "used": false
+                    "used": false,
+                    "helpful": null
                 }]
             }),
         ),

@@ -9,6 +9,7 @@ use super::{AuthUser, Json, TokenUser};
 use crate::db::starters::Show;
 use crate::domain::starters::Stage;
 use crate::domain::starters::pair::{self, PairStarters, ShownStarter, Target};
+use crate::domain::starters::rank::Source;
 use crate::domain::starters::record::{self, FeedbackChange};
 use crate::error::{Error, Problem, Result};
 use crate::startup::AppState;
@@ -59,6 +60,24 @@ impl From<Stage> for StageName {
     }
 }
 
+/// Where a prompt comes from: Hallway's built-in library, or the event's organizer (a prompt of
+/// one of its topics).
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptSource {
+    Builtin,
+    Organizer,
+}
+
+impl From<Source> for PromptSource {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Builtin => Self::Builtin,
+            Source::Organizer => Self::Organizer,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct StarterTopic {
     pub slug: String,
@@ -72,12 +91,12 @@ pub struct StarterResponse {
     pub starter_id: String,
     /// The prompt it was made from (`story-01`, or `topic-{slug}-…` for an organizer's).
     pub prompt_id: String,
-    /// `builtin` or `organizer`.
-    pub source: String,
+    pub source: PromptSource,
     pub stage: StageName,
     /// The question, filled in for them.
     pub question: String,
     /// Two or three deeper questions to keep listening.
+    #[schema(min_items = 2, max_items = 3)]
     pub follow_ups: Vec<String>,
     /// What in the answer could become a follow-up: something to send, someone to introduce, a
     /// next meeting.
@@ -98,7 +117,7 @@ impl From<ShownStarter> for StarterResponse {
         Self {
             starter_id: s.starter_id,
             prompt_id: s.prompt_id,
-            source: s.source.as_str().to_owned(),
+            source: s.source.into(),
             stage: s.stage.into(),
             question: s.question,
             follow_ups: s.follow_ups,
@@ -118,6 +137,7 @@ pub struct StartersResponse {
     /// With `after_stage`: the stage asked for (the one after it; `how_to_help` stays there).
     pub stage: Option<StageName>,
     /// Best first; never empty.
+    #[schema(min_items = 1, max_items = 10)]
     pub starters: Vec<StarterResponse>,
 }
 
@@ -248,7 +268,7 @@ pub struct FeedbackRequest {
 pub struct FeedbackResponse {
     pub starter_id: String,
     pub prompt_id: String,
-    pub stage: String,
+    pub stage: StageName,
     /// The topic's slug, if it was about one.
     pub topic: Option<String>,
     /// The person it was for.
@@ -259,18 +279,23 @@ pub struct FeedbackResponse {
     pub used_at: Option<DateTime<Utc>>,
 }
 
-impl From<Show> for FeedbackResponse {
-    fn from(show: Show) -> Self {
-        Self {
+impl TryFrom<Show> for FeedbackResponse {
+    type Error = Error;
+
+    fn try_from(show: Show) -> Result<Self> {
+        let stage = Stage::parse(&show.stage).ok_or_else(|| {
+            Error::internal(anyhow::anyhow!("starter {} has an unknown stage", show.id))
+        })?;
+        Ok(Self {
             starter_id: show.id,
             prompt_id: show.prompt_id,
-            stage: show.stage,
+            stage: stage.into(),
             topic: Some(show.topic_slug).filter(|t| !t.is_empty()),
             attendee_id: show.other_id,
             used: show.used_at.is_some(),
             helpful: show.helpful,
             used_at: show.used_at.map(|t| t.and_utc()),
-        }
+        })
     }
 }
 
@@ -318,7 +343,7 @@ pub async fn starter_feedback(
         .db
         .write(move |conn| record::feedback(conn, &event_id, &user.account_id, &starter_id, change))
         .await?;
-    Ok(HttpResponse::Ok().json(FeedbackResponse::from(show)))
+    Ok(HttpResponse::Ok().json(FeedbackResponse::try_from(show)?))
 }
 
 #[cfg(test)]

@@ -52,8 +52,9 @@ pub struct DetailedPrompt {
     /// Its stage in the arc (default `work_now`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageName>,
-    /// Up to 3 deeper questions, each checked as the prompt is (default: built-in ones about the
-    /// topic).
+    /// Up to 3 deeper questions, each checked as the prompt is. With none, the starter gets the
+    /// built-in ones about the topic; with one, a built-in one follows it (a starter always has
+    /// two or three).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 3)]
     pub follow_ups: Vec<String>,

@@ -23,6 +23,7 @@ both_backends!(
     a_repeated_call_records_nothing_new,
     a_person_keeps_at_most_a_thousand_shown_starters_feedback_last_to_go,
     starter_requests_are_rate_limited_per_person,
+    a_topic_the_organizer_dropped_gives_no_more_starters,
 );
 
 pub const TOPICS: &str = r#"[
@@ -110,6 +111,26 @@ async fn what_they_can_teach_me_comes_first_with_questions_follow_ups_and_reason
         let response = starters(&app, &ada, &event, &bob_id, bad).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
+}
+
+async fn a_topic_the_organizer_dropped_gives_no_more_starters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, event, ada, _, bob_id) = ada_meets_bob(&app).await;
+    let before = starters(&app, &ada, &event, &bob_id, "").await;
+    assert_eq!(items(&before)[0]["topic"]["slug"], "kubernetes");
+    // Kubernetes left out of the seed list: chosen by both, so archived, not deleted.
+    let without: Vec<Value> = serde_json::from_str::<Vec<Value>>(TOPICS)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t["slug"] != "kubernetes")
+        .collect();
+    let seeded = app.seed_topics(&org, &event, json!(without)).await;
+    assert_eq!(seeded.status, StatusCode::OK, "{}", seeded.body);
+
+    let after = starters(&app, &ada, &event, &bob_id, "?limit=10").await;
+    let list = items(&after);
+    assert!(list.iter().all(|s| s["topic"]["slug"] != "kubernetes"), "{}", after.body);
+    assert_eq!(list[0]["reason"], "you both picked Rust", "{}", after.body);
 }
 
 async fn the_same_pair_gets_the_same_list_and_other_pairs_get_other_starters(backend: Backend) {

@@ -168,18 +168,33 @@ pub fn check_question(text: &str) -> Result<(), String> {
     if !text.ends_with('?') {
         return Err("must be a question ending in `?`, not a statement".to_owned());
     }
-    let first_word: String = text
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase();
+    let first_word = opener(text);
     if CLOSED_OPENERS.contains(&first_word.as_str()) {
         return Err(format!(
             "is a yes/no question (it starts with `{first_word}`): ask an open one, with what, how or why"
         ));
     }
     check_text(text)
+}
+
+/// The word a question opens with, after any address to the person ("{first_name}, do you…?"),
+/// lowercased, its negation undone ("isn't" → "is", "won't" → "will").
+fn opener(text: &str) -> String {
+    let mut words = text.split_whitespace();
+    let mut word = words.next().unwrap_or_default();
+    while word.ends_with(',') {
+        let Some(next) = words.next() else { break };
+        word = next;
+    }
+    let word =
+        word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().replace('\u{2019}', "'");
+    match word.strip_suffix("n't") {
+        Some("ca") => "can".to_owned(),
+        Some("wo") => "will".to_owned(),
+        Some("sha") => "shall".to_owned(),
+        Some(stem) => stem.to_owned(),
+        None => word,
+    }
 }
 
 /// Checks any text of a starter (a listen-for hint too): known placeholders, no brace left when
@@ -247,6 +262,17 @@ mod tests {
     fn closed_questions_unknown_placeholders_and_statements_are_refused() {
         assert!(check_question("What pulled you into {topic}?").is_ok());
         assert!(check_question("Do you like {topic}?").unwrap_err().contains("yes/no"));
+        assert!(check_question("{first_name}, what brought you here?").is_ok());
+        for closed in [
+            "{first_name}, do you like {topic}?",
+            "Ada, is {topic} hard?",
+            "Isn't {topic} hard?",
+            "Don\u{2019}t you love {topic}?",
+            "Won't {topic} win?",
+            "Can't {company} hire more?",
+        ] {
+            assert!(check_question(closed).unwrap_err().contains("yes/no"), "{closed}");
+        }
         assert!(check_question("Tell me more.").unwrap_err().contains("question"));
         assert!(check_question("What is {employer} building?").unwrap_err().contains("{employer}"));
         assert!(check_question("What is {topic building?").is_err());

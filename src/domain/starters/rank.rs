@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::library::{self, Audience, Builtin};
 use super::{Fill, Stage, fill, order_hash, starter_id};
-use crate::domain::topics::TopicPrompt;
+use crate::domain::topics::{MIN_FOLLOW_UPS, TopicPrompt};
 
 /// How many starters each group of a tier gives before the next tier has its turn.
 const ROUNDS_BEFORE_NEXT_TIER: usize = 2;
@@ -121,12 +121,13 @@ impl<'a> Prompt<'a> {
         }
     }
 
+    /// An organizer's prompt keeps its own follow-ups; with fewer than [`MIN_FOLLOW_UPS`], the
+    /// built-in ones about its topic make up the rest.
     fn organizer(topic_slug: &str, p: &'a TopicPrompt) -> Self {
-        let follow_ups = if p.follow_ups.is_empty() {
-            library::TOPIC_FOLLOW_UPS.to_vec()
-        } else {
-            p.follow_ups.iter().map(String::as_str).collect()
-        };
+        let mut follow_ups: Vec<&str> = p.follow_ups.iter().map(String::as_str).collect();
+        let missing = MIN_FOLLOW_UPS.saturating_sub(follow_ups.len());
+        let extra = if follow_ups.is_empty() { library::TOPIC_FOLLOW_UPS.len() } else { missing };
+        follow_ups.extend(library::TOPIC_FOLLOW_UPS.into_iter().take(extra));
         Self {
             id: super::organizer_prompt_id(topic_slug, &p.text),
             source: Source::Organizer,
@@ -437,6 +438,25 @@ mod tests {
         assert!(again.iter().all(|s| s.prompt_id != first.prompt_id), "below ten better ones");
         let next = fixture.rank("ada", "bob", Some(Stage::Story));
         assert!(next.iter().all(|s| s.stage == Stage::WorkNow), "{next:?}");
+    }
+
+    #[test]
+    fn an_organizer_prompt_always_brings_two_or_three_follow_ups() {
+        let prompt = |follow_ups: &[&str]| TopicPrompt {
+            text: "What are you building with {topic} now?".to_owned(),
+            stage: None,
+            follow_ups: strings(follow_ups),
+            listen_for: None,
+        };
+        let own = "What made you pick {topic} for it?";
+        let given = |follow_ups: &[&str]| -> Vec<String> {
+            let prompt = prompt(follow_ups);
+            Prompt::organizer("rust", &prompt).follow_ups.into_iter().map(str::to_owned).collect()
+        };
+        assert_eq!(given(&[]), strings(&library::TOPIC_FOLLOW_UPS));
+        assert_eq!(given(&[own]), strings(&[own, library::TOPIC_FOLLOW_UPS[0]]));
+        assert_eq!(given(&[own, own]), strings(&[own, own]));
+        assert_eq!(given(&[own, own, own]).len(), 3);
     }
 
     #[test]
