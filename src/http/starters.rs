@@ -96,7 +96,6 @@ pub struct StarterResponse {
     /// The question, filled in for them.
     pub question: String,
     /// Two or three deeper questions to keep listening.
-    #[schema(min_items = 2, max_items = 3)]
     pub follow_ups: Vec<String>,
     /// What in the answer could become a follow-up: something to send, someone to introduce, a
     /// next meeting.
@@ -137,7 +136,6 @@ pub struct StartersResponse {
     /// With `after_stage`: the stage asked for (the one after it; `how_to_help` stays there).
     pub stage: Option<StageName>,
     /// Best first; never empty.
-    #[schema(min_items = 1, max_items = 10)]
     pub starters: Vec<StarterResponse>,
 }
 
