@@ -199,6 +199,10 @@ const RATE_LIMITED: &str = "More than 30 starter requests in a burst, or 30 a mi
 /// share them), then general listening prompts. Prompts I already used with them rank down. The
 /// same call gives the same list; another person gets other starters. Never empty.
 ///
+/// A starter shown to me for the first time is recorded, so that I can send feedback on it and
+/// name it as a follow-up's origin, and counted as shown in the organizers' statistics (once per
+/// pair); asking again records nothing.
+///
 /// A person not in the directory is found only by people connected with them.
 #[utoipa::path(
     tag = "starters",
@@ -309,7 +313,7 @@ impl TryFrom<Show> for FeedbackResponse {
         (status = 200, description = "The starter's feedback now.", body = FeedbackResponse),
         (status = 400, description = "The body is malformed or has unknown fields (`malformed_json`, `invalid_body`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event for the caller (`event_not_found`), or no starter with this id was shown to the caller (`starter_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event for the caller (`event_not_found`), or no starter with this id was shown to the caller (`starter_not_found`; also one no longer kept: past 1,000 per person in an event the oldest go, those with feedback last).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large (`payload_too_large`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither `used` nor `helpful` given, or `used: false` with `helpful` (`validation_failed`).", body = Problem, content_type = "application/problem+json"),
