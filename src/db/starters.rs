@@ -345,8 +345,7 @@ pub fn viewer(
 }
 
 /// The topic choices of two people, each as (membership id, kind, the whole topic), in the
-/// event's order of topics: both profiles and the topics' prompts in one read. A topic the
-/// organizer dropped (archived, because people chose it) is left out: it gives no starters.
+/// event's order of topics: both profiles and the topics' prompts in one read.
 pub fn choices_of_pair(
     conn: &mut DbConn,
     (a, b): (&str, &str),
@@ -354,7 +353,6 @@ pub fn choices_of_pair(
     membership_topics::table
         .inner_join(topics::table)
         .filter(membership_topics::membership_id.eq(a).or(membership_topics::membership_id.eq(b)))
-        .filter(topics::archived_at.is_null())
         .order((topics::position.asc(), topics::slug.asc()))
         .select((membership_topics::membership_id, membership_topics::kind, Topic::as_select()))
         .load(conn)
