@@ -249,10 +249,15 @@ fn document_write_refusals(api: &mut utoipa::openapi::OpenApi) {
         )
         .build();
     for (path, item) in api.paths.paths.iter_mut() {
+        let mut writes: Vec<_> = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+            .into_iter()
+            .flatten()
+            .collect();
         // A first view of a pair's starters records them: the one GET that writes.
-        let get = if path.ends_with("/starters") { &mut item.get } else { &mut None };
-        let writes = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete, get];
-        for operation in writes.into_iter().flatten() {
+        if path.ends_with("/starters") {
+            writes.extend(item.get.as_mut());
+        }
+        for operation in writes {
             operation
                 .responses
                 .responses

@@ -75,15 +75,6 @@ pub enum Source {
     Organizer,
 }
 
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Builtin => "builtin",
-            Self::Organizer => "organizer",
-        }
-    }
-}
-
 /// A starter, filled in for the other person.
 #[derive(Debug, Clone)]
 pub struct Starter {

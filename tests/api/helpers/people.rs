@@ -14,6 +14,7 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
         response.body
     }
+
     /// Switches the event's join code on (as `organizer`) and has `person` join with it.
     pub async fn join(&self, organizer: &Session, person: &Session, event_id: &str) -> Value {
         let code = self
@@ -72,9 +73,7 @@ impl TestApp {
         let event = self.create_event(&organizer, &unique_slug("event")).await;
         (organizer, event["id"].as_str().unwrap().to_owned())
     }
-}
 
-impl TestApp {
     /// The code of `person`'s badge in the event.
     pub async fn badge_code(&self, person: &Session, event_id: &str) -> String {
         let badge =
